@@ -200,6 +200,10 @@ class Settings(BaseSettings):
         return self.user_agent.replace("{contact_url}", self.contact_url)
 
     @property
+    def log_level_no(self) -> int:
+        return {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}[self.log_level]
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.digest_tz)
 

@@ -41,8 +41,7 @@ from email.utils import format_datetime, formatdate, parsedate_to_datetime
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
@@ -287,7 +286,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         else:
             self.send_header("Content-Length", str(size))
         self.end_headers()
-        chunk = b"<p>" + b"x" * 65530 + b"</p>"[:65536 - 65533]
+        chunk = b"x" * 65536
         for _ in range(size // len(chunk)):
             self.wfile.write(chunk)
         self.wfile.write(b"x" * (size % len(chunk)))
@@ -310,8 +309,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 def _quote(url: str) -> str:
-    from urllib.parse import quote
-
     return quote(url, safe="")
 
 
