@@ -35,6 +35,8 @@ class Page:
     last_modified: str | None = None
     redirects: tuple[str, ...] = ()
     elapsed: float = 0.0
+    # The final URL when every redirect hop was permanent (301/308): a feed moves there.
+    moved_permanently: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +49,39 @@ class Article:
     published: datetime | None = None
     authors: tuple[str, ...] = ()
     language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the poll stage needs to know about a feed (read from the database)."""
+
+    id: int
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    interval_s: float = 900.0
+    consecutive_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll of one feed produced: entries, new validators, or an error."""
+
+    feed_id: int
+    status: int | None  # HTTP status; None when no response arrived
+    entries: tuple[FeedEntry, ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+    moved_to: str | None = None  # new URL after a permanent redirect
+    bozo: str | None = None  # feedparser's complaint about a feed it still parsed
+    error: str | None = None  # reason, e.g. "http_500", "timeout", "feed_parse"
+    error_detail: str | None = None
+    retry_after: float | None = None
+    skipped_entries: int = 0  # over max_entries_per_feed or without a usable link
+    elapsed: float = 0.0
+    size: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

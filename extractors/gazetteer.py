@@ -1,0 +1,129 @@
+"""Loading the user-edited data: the actor gazetteer and the stance cue lexicon.
+
+Both files are TOML in ``config/`` (data, never code). A broken file raises
+ConfigError naming the file and the entry, because the daemon cannot do
+anything sensible with half a lexicon.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config.errors import ConfigError
+
+ACTOR_TYPES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+POLARITIES = frozenset({"support", "oppose", "none"})
+CUE_KINDS = frozenset({"verb", "noun", "adj"})
+
+
+@dataclass(frozen=True, slots=True)
+class GazEntry:
+    name: str
+    type: str
+    aliases: tuple[str, ...]
+    nominal: tuple[str, ...]
+    wikidata: str | None
+
+
+@dataclass(slots=True)
+class Gazetteer:
+    entries: dict[str, GazEntry] = field(default_factory=dict)
+    surface: dict[str, str] = field(default_factory=dict)  # exact form -> canonical
+    folded: dict[str, str] = field(default_factory=dict)  # lower-cased form -> canonical
+    nominal: dict[str, str] = field(default_factory=dict)  # "alliance" -> "NATO"
+
+    def ruler_patterns(self) -> list[dict[str, Any]]:
+        """Phrase patterns for the span ruler; the id carries the canonical name."""
+        return [
+            {"label": self.entries[canon].type, "pattern": form, "id": canon}
+            for form, canon in self.surface.items()
+        ]
+
+    def lookup(self, text: str) -> str | None:
+        return self.surface.get(text) or self.folded.get(text.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    lemma: str
+    kind: str
+    polarity: str
+    event: str
+    particle: str | None = None
+
+
+@dataclass(slots=True)
+class Lexicon:
+    cues: dict[tuple[str, str], Cue] = field(default_factory=dict)  # (lemma, kind) -> cue
+    proposal_nouns: frozenset[str] = frozenset()
+    speech_verbs: frozenset[str] = frozenset()
+    group_nouns: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
+    give_verbs: frozenset[str] = frozenset()
+    receive_verbs: frozenset[str] = frozenset()
+    penalty_words: frozenset[str] = frozenset()
+
+    def lemmas(self, kind: str) -> list[str]:
+        return sorted({lemma for (lemma, k) in self.cues if k == kind})
+
+
+def _read(path: Path, what: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{what} file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} file {path}: not valid TOML: {exc}") from exc
+
+
+def parse_gazetteer(data: dict[str, Any], origin: str = "actors file") -> Gazetteer:
+    gaz = Gazetteer()
+    for n, raw in enumerate(data.get("actor", []), 1):
+        name, typ = raw.get("name"), raw.get("type")
+        if not name or typ not in ACTOR_TYPES:
+            raise ConfigError(f"{origin}: actor #{n} needs a name and a type in {sorted(ACTOR_TYPES)}")
+        if name in gaz.entries:
+            raise ConfigError(f"{origin}: actor {name!r} is listed twice")
+        entry = GazEntry(name, typ, tuple(raw.get("aliases", ())), tuple(raw.get("nominal", ())),
+                         raw.get("wikidata"))
+        gaz.entries[name] = entry
+        for form in (name, *entry.aliases):
+            other = gaz.surface.setdefault(form, name)
+            if other != name:
+                raise ConfigError(f"{origin}: {form!r} names both {other!r} and {name!r}")
+            # Case-folded look-up is for NER spans only ("The European Commission");
+            # short forms stay case-sensitive so "US" never folds into "us".
+            if len(form) > 4:
+                gaz.folded.setdefault(form.lower(), name)
+        for word in entry.nominal:
+            gaz.nominal[word] = name
+    return gaz
+
+
+def load_gazetteer(path: Path) -> Gazetteer:
+    return parse_gazetteer(_read(path, "actors"), f"actors file {path}")
+
+
+def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
+    lex = Lexicon()
+    for n, raw in enumerate(data.get("cue", []), 1):
+        lemma, kind, pol = raw.get("lemma"), raw.get("kind"), raw.get("polarity")
+        if not lemma or kind not in CUE_KINDS or pol not in POLARITIES:
+            raise ConfigError(
+                f"{origin}: cue #{n} needs lemma, kind in {sorted(CUE_KINDS)} "
+                f"and polarity in {sorted(POLARITIES)}"
+            )
+        cue = Cue(lemma, kind, pol, raw.get("event", "statement"), raw.get("particle"))
+        lex.cues[(lemma, kind)] = cue
+    words = data.get("words", {})
+    for attr in ("proposal_nouns", "speech_verbs", "group_nouns", "titles", "give_verbs",
+                 "receive_verbs", "penalty_words"):
+        setattr(lex, attr, frozenset(words.get(attr, ())))
+    return lex
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    return parse_lexicon(_read(path, "cues"), f"cues file {path}")

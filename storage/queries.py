@@ -1,0 +1,256 @@
+"""Reads and idempotent writes of the ingestion half (feeds, polls, articles).
+
+Every function takes ``session`` keyword-only and never commits: the job that
+calls it opens one transaction for one unit of work, so a crash leaves either
+all of a unit or none of it. Writes are upserts on natural keys (feed name,
+canonical URL, GUID within a feed, text hash), so a re-poll never duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from config.feeds import FeedSpec
+from pipeline.records import Article as ReadArticle
+from pipeline.records import FeedEntry, FeedState, PollResult
+from storage.models import Article, ArticleSource, Feed, FetchAttempt
+
+# Reasons that will not change if we ask again: give up at once.
+PERMANENT_REASONS = frozenset(
+    {"http_404", "http_410", "http_401", "http_403", "http_451", "blocked_url", "robots",
+     "too_large", "no_text", "encoding", "not_html"}
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _insert(session: Session):  # noqa: ANN202 - dialect-specific Insert constructor
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def text_hash(text: str) -> str:
+    """Hash of the text with whitespace and case folded: same story, same hash."""
+    return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()
+
+
+# --- feeds ----------------------------------------------------------------
+
+
+def sync_feeds(specs: Sequence[FeedSpec], *, session: Session, default_interval: float) -> None:
+    """Make the feeds table follow the feeds file, keeping each feed's poll state."""
+    now = utcnow()
+    existing = {f.name: f for f in session.scalars(select(Feed))}
+    for spec in specs:
+        interval = spec.interval_s or default_interval
+        feed = existing.pop(spec.name, None)
+        if feed is None:
+            session.add(Feed(name=spec.name, url=spec.url, tags=list(spec.tags),
+                             interval_s=interval, enabled=True, next_due=now, created_at=now,
+                             last_new_items=0, consecutive_errors=0))
+            continue
+        feed.tags, feed.interval_s = list(spec.tags), interval
+        if feed.disabled_reason == "removed":
+            feed.enabled, feed.disabled_reason, feed.next_due = True, None, now
+        if feed.url != spec.url and feed.disabled_reason != "moved":
+            # The researcher changed the URL: old validators belong to the old URL.
+            feed.url, feed.etag, feed.last_modified = spec.url, None, None
+            feed.next_due = now
+    for feed in existing.values():
+        feed.enabled, feed.disabled_reason = False, "removed"
+
+
+def due_feeds(*, session: Session, now: datetime, limit: int | None = None) -> list[FeedState]:
+    query = (
+        select(Feed)
+        .where(Feed.enabled.is_(True), (Feed.next_due.is_(None)) | (Feed.next_due <= now))
+        .order_by(Feed.next_due)
+        .limit(limit)
+    )
+    return [
+        FeedState(f.id, f.name, f.url, f.etag, f.last_modified, f.interval_s,
+                  f.consecutive_errors)
+        for f in session.scalars(query)
+    ]
+
+
+def _next_poll(feed: Feed, result: PollResult, now: datetime, *, min_interval: float,
+               max_backoff: float) -> datetime:
+    interval = max(feed.interval_s, min_interval)
+    if result.ok:
+        return now + timedelta(seconds=interval)
+    backoff = min(interval * 2 ** min(feed.consecutive_errors, 16), max_backoff)
+    if result.retry_after is not None:
+        # The server said when to come back; never sooner, and never beyond our cap.
+        backoff = min(max(backoff, result.retry_after), max(max_backoff, interval))
+    return now + timedelta(seconds=backoff)
+
+
+@dataclass(frozen=True, slots=True)
+class PollLimits:
+    min_interval: float
+    max_backoff: float
+    park_after: int
+
+
+def record_poll(result: PollResult, *, session: Session, limits: PollLimits,
+                now: datetime | None = None) -> int:
+    """Store one poll: its entries and the feed's new validators in ONE transaction.
+
+    The validators must never commit before the entries they cover, or a crash
+    in between would make the next conditional GET skip those entries for good.
+    Returns the number of new articles.
+    """
+    now = now or utcnow()
+    feed = session.get(Feed, result.feed_id)
+    if feed is None:
+        return 0
+    new = add_entries(result.entries, session=session, now=now) if result.ok else 0
+    session.add(FetchAttempt(
+        feed_id=feed.id, url=feed.url, kind="feed", at=now, status=result.status,
+        outcome=("not_modified" if result.status == 304 else "ok") if result.ok else result.error,
+        error=result.error_detail, elapsed_s=result.elapsed, bytes=result.size,
+    ))
+    feed.last_polled, feed.last_status = now, result.status
+    if result.ok:
+        feed.consecutive_errors, feed.last_error = 0, None
+        feed.etag, feed.last_modified = result.etag, result.last_modified
+        feed.bozo, feed.last_new_items = result.bozo, new
+        if result.moved_to:
+            feed.url = result.moved_to
+    else:
+        feed.consecutive_errors += 1
+        feed.last_error = f"{result.error}: {result.error_detail or ''}"[:1000]
+        feed.last_new_items = 0
+        if result.status == 410:
+            feed.enabled, feed.disabled_reason = False, "gone (HTTP 410)"
+        elif feed.consecutive_errors >= limits.park_after:
+            feed.enabled = False
+            feed.disabled_reason = f"parked after {feed.consecutive_errors} errors"
+    feed.next_due = _next_poll(feed, result, now, min_interval=limits.min_interval,
+                               max_backoff=limits.max_backoff)
+    return new
+
+
+def add_entries(entries: Iterable[FeedEntry], *, session: Session, now: datetime) -> int:
+    """Upsert entries as pending articles; returns how many are new."""
+    insert = _insert(session)
+    new = 0
+    for entry in entries:
+        existing_id = None
+        if entry.guid:
+            # A feed that re-links the same GUID to a new URL is the same story.
+            existing_id = session.scalar(
+                select(ArticleSource.article_id)
+                .where(ArticleSource.feed_id == entry.feed_id, ArticleSource.guid == entry.guid)
+                .limit(1)
+            )
+        if existing_id is None:
+            stmt = insert(Article).values(
+                url=entry.link, guid=entry.guid, feed_id=entry.feed_id, title=entry.title,
+                published=entry.published, discovered_at=now, status="pending", attempts=0,
+                authors=[],
+            ).on_conflict_do_nothing(index_elements=["url"])
+            new += session.execute(stmt).rowcount or 0
+            existing_id = session.scalar(select(Article.id).where(Article.url == entry.link))
+        session.execute(
+            insert(ArticleSource).values(
+                article_id=existing_id, feed_id=entry.feed_id, entry_url=entry.link,
+                guid=entry.guid, seen_at=now,
+            ).on_conflict_do_nothing(index_elements=["article_id", "feed_id"])
+        )
+    return new
+
+
+# --- articles -------------------------------------------------------------
+
+
+def claim_pending(*, session: Session, now: datetime, limit: int) -> list[tuple[int, str]]:
+    """Articles whose page should be fetched now: (id, url)."""
+    query = (
+        select(Article.id, Article.url)
+        .where(Article.status == "pending",
+               (Article.next_attempt.is_(None)) | (Article.next_attempt <= now))
+        .order_by(Article.discovered_at, Article.id)
+        .limit(limit)
+    )
+    return [(row.id, row.url) for row in session.execute(query)]
+
+
+def store_article(article_id: int, read: ReadArticle, *, session: Session,
+                  now: datetime | None = None) -> str:
+    """Save a read page; returns the new status (fetched, or skipped as duplicate)."""
+    now = now or utcnow()
+    row = session.get(Article, article_id)
+    if row is None:
+        return "missing"
+    digest = text_hash(read.text)
+    twin = session.scalar(
+        select(Article.id).where(Article.text_hash == digest, Article.id != article_id).limit(1)
+    )
+    row.title = read.title or row.title
+    row.published = row.published or (read.published.astimezone(UTC).replace(tzinfo=None)
+                                      if read.published and read.published.tzinfo
+                                      else read.published)
+    row.authors, row.language = list(read.authors), read.language
+    row.text, row.text_hash, row.fetched_at = read.text, digest, now
+    row.attempts += 1
+    if twin is not None:
+        # The same story under another URL: keep the row (its source counts) but
+        # analyse only the first copy, so counts are not inflated.
+        row.status, row.skip_reason, row.duplicate_of = "skipped", "duplicate_text", twin
+    else:
+        row.status, row.skip_reason = "fetched", None
+    session.add(FetchAttempt(article_id=article_id, url=row.url, kind="page", at=now,
+                             status=200, outcome="ok", bytes=len(read.text)))
+    return row.status
+
+
+def record_page_failure(article_id: int, reason: str, detail: str, *, session: Session,
+                        status: int | None, max_attempts: int, retry_after: float | None = None,
+                        now: datetime | None = None) -> str:
+    """A page could not be fetched or read: retry later, or give up with the reason."""
+    now = now or utcnow()
+    row = session.get(Article, article_id)
+    if row is None:
+        return "missing"
+    row.attempts += 1
+    session.add(FetchAttempt(article_id=article_id, url=row.url, kind="page", at=now,
+                             status=status, outcome=reason, error=detail[:1000]))
+    if reason in PERMANENT_REASONS:
+        row.status, row.skip_reason = "skipped", reason
+    elif row.attempts >= max_attempts:
+        row.status, row.skip_reason = "failed", f"{reason} after {row.attempts} attempts"
+    else:
+        delay = max(retry_after or 0.0, 300.0 * 2 ** (row.attempts - 1))
+        row.next_attempt = now + timedelta(seconds=delay)
+        row.skip_reason = f"retrying: {reason}"
+    return row.status
+
+
+def pending_extraction(*, session: Session, limit: int) -> list[tuple[int, str]]:
+    """Fetched articles waiting for analysis: (id, text)."""
+    query = select(Article.id, Article.text).where(Article.status == "fetched")
+    return [(r.id, r.text or "") for r in session.execute(query.order_by(Article.id).limit(limit))]
+
+
+def status_counts(*, session: Session) -> dict[str, int]:
+    rows = session.execute(select(Article.status, func.count()).group_by(Article.status))
+    return {status: count for status, count in rows}
+
+
+def reset_for_reprocess(*, session: Session, since: datetime | None) -> int:
+    """Mark extracted articles for a new extraction run (their rows are replaced then)."""
+    stmt = update(Article).where(Article.status == "extracted")
+    if since is not None:
+        stmt = stmt.where(Article.discovered_at >= since)
+    return session.execute(stmt.values(status="fetched")).rowcount or 0
