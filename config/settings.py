@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     max_backoff: Duration = Field(
         21600.0, description="Longest wait between polls of a failing feed ('6h')."
     )
+    scheduler_tick: Duration = Field(
+        30.0, description="How often the daemon looks for due feeds and pending pages."
+    )
     park_after_errors: int = Field(
         20, ge=1, description="A feed failing this many times in a row is parked (not polled)."
     )
@@ -151,7 +154,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field("json", description="Log lines as JSON or text.")
 
     @field_validator(
-        "poll_interval", "min_poll_interval", "max_backoff", "connect_timeout", "read_timeout",
+        "poll_interval", "min_poll_interval", "max_backoff", "scheduler_tick", "connect_timeout", "read_timeout",
         "request_deadline", "sql_timeout", "smtp_timeout", mode="before",
     )
     @classmethod

@@ -55,11 +55,13 @@ async def poll_due(db: Database, fetcher: Fetcher, settings: Settings, stats: Cy
     with db.session() as session:
         due = queries.due_feeds(session=session, now=queries.utcnow())
     limits = _limits(settings)
+    slots = asyncio.Semaphore(settings.max_connections)
 
     async def one(feed):  # noqa: ANN001, ANN202
-        if stop.is_set():
-            return None
-        return await poll_feed(fetcher, feed, max_entries=settings.max_entries_per_feed)
+        async with slots:
+            if stop.is_set():  # checked once a slot is ours, so a stop drains quickly
+                return None
+            return await poll_feed(fetcher, feed, max_entries=settings.max_entries_per_feed)
 
     tasks = [asyncio.create_task(one(feed)) for feed in due]
     for done, task in enumerate(asyncio.as_completed(tasks), 1):
@@ -83,14 +85,17 @@ async def fetch_pending(db: Database, fetcher: Fetcher, settings: Settings, stat
     with db.session() as session:
         pending = queries.claim_pending(session=session, now=queries.utcnow(), limit=limit)
 
+    slots = asyncio.Semaphore(settings.max_connections)
+
     async def one(article_id: int, url: str):  # noqa: ANN202
-        if stop.is_set():
-            return article_id, None
-        try:
-            page = await fetcher.get(url, kind="page")
-            return article_id, await asyncio.to_thread(read_article, page.body, page.url)
-        except (FetchError, ReadError) as exc:
-            return article_id, exc
+        async with slots:
+            if stop.is_set():
+                return article_id, None
+            try:
+                page = await fetcher.get(url, kind="page")
+                return article_id, await asyncio.to_thread(read_article, page.body, page.url)
+            except (FetchError, ReadError) as exc:
+                return article_id, exc
 
     tasks = [asyncio.create_task(one(a, u)) for a, u in pending]
     for done, task in enumerate(asyncio.as_completed(tasks), 1):

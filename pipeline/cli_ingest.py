@@ -1,0 +1,271 @@
+"""Commands of the ingestion half: run, fetch, feeds, read, status, db, reprocess."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from config.feeds import FeedSpec, add_feed, load_feeds, remove_feed
+from config.settings import parse_duration
+from pipeline.cli import App, pass_app
+from storage.models import Article, Feed
+
+
+@click.command()
+@pass_app
+def run(app: App) -> None:
+    """Start the daemon: poll due feeds, fetch, extract and mail the digest until stopped.
+
+    SIGTERM or Ctrl-C finishes the unit of work in hand, commits and exits 0.
+
+    \b
+    Example:
+      NEWSMON_DATABASE_URL=sqlite:///data/newsmon.db newsmon run
+    """
+    from pipeline.scheduler import run_daemon
+
+    sys.exit(run_daemon(app.db, app.settings))
+
+
+@click.command()
+@click.option("--once", is_flag=True, required=True, help="One full cycle, then exit.")
+@click.option("--no-extract", is_flag=True, help="Stop after storing article text.")
+@pass_app
+def fetch(app: App, once: bool, no_extract: bool) -> None:
+    """Run one full cycle now (poll, fetch, read, extract) with a progress bar.
+
+    \b
+    Example:
+      newsmon fetch --once
+    """
+    from pipeline.process import run_cycle
+    from pipeline.scheduler import sync_feed_list
+
+    sync_feed_list(app.db, app.settings)
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description:8}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        stats = run_cycle(app.db, app.settings, progress=progress, extract=not no_extract)
+    table = Table(title="newsmon fetch --once")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in vars(stats).items():
+        if key != "errors":
+            table.add_row(key.replace("_", " "), str(value))
+    Console().print(table)
+
+
+@click.group()
+def feeds() -> None:
+    """List, add or remove feeds (edits the feeds file).
+
+    \b
+    Example:
+      newsmon feeds add "UN News" https://news.un.org/feed/subscribe/en/news/all/rss.xml
+    """
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
+@pass_app
+def feeds_list(app: App, as_json: bool) -> None:
+    """Show the feeds of the feeds file.
+
+    \b
+    Example:
+      newsmon feeds list --json
+    """
+    specs = load_feeds(app.settings.feeds_file)
+    if as_json:
+        for spec in specs:
+            click.echo(json.dumps({"name": spec.name, "url": spec.url, "tags": list(spec.tags),
+                                   "interval_s": spec.interval_s or app.settings.poll_interval}))
+        return
+    table = Table(title=str(app.settings.feeds_file))
+    for column in ("name", "url", "interval", "tags"):
+        table.add_column(column)
+    for spec in specs:
+        interval = spec.interval_s or app.settings.poll_interval
+        table.add_row(spec.name, spec.url, f"{int(interval)}s", ", ".join(spec.tags))
+    Console().print(table)
+
+
+@feeds.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--interval", default=None, help="Poll interval, e.g. 15m (default: setting).")
+@click.option("--tag", "tags", multiple=True, help="A tag; repeat for several.")
+@pass_app
+def feeds_add(app: App, name: str, url: str, interval: str | None, tags: tuple[str, ...]) -> None:
+    """Add a feed to the feeds file.
+
+    \b
+    Example:
+      newsmon feeds add "NATO News" https://www.nato.int/rss.xml --interval 1h --tag nato
+    """
+    try:
+        seconds = parse_duration(interval) if interval else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--interval") from exc
+    add_feed(app.settings.feeds_file, FeedSpec(name, url, seconds, tags))
+    click.echo(f"added {name!r} to {app.settings.feeds_file}")
+
+
+@feeds.command("remove")
+@click.argument("name")
+@pass_app
+def feeds_remove(app: App, name: str) -> None:
+    """Remove a feed from the feeds file (its stored articles stay).
+
+    \b
+    Example:
+      newsmon feeds remove "NATO News"
+    """
+    remove_feed(app.settings.feeds_file, name)
+    click.echo(f"removed {name!r} from {app.settings.feeds_file}")
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True)
+@pass_app
+def read(app: App, sources: tuple[str, ...]) -> None:
+    """Print the reader's output for pages (files or URLs) as JSON Lines.
+
+    Fields: id (file stem or URL), text, title, published, authors, language.
+
+    \b
+    Example:
+      newsmon read page.html https://example.org/story
+    """
+    from pipeline.inputs import load_page
+
+    for source in sources:
+        ident, article = load_page(source, app.settings)
+        click.echo(json.dumps({
+            "id": ident, "text": article.text, "title": article.title,
+            "published": article.published.isoformat() if article.published else None,
+            "authors": list(article.authors), "language": article.language,
+        }, ensure_ascii=False))
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of tables.")
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """Per feed: last poll, HTTP status, new items, errors, next due; then totals.
+
+    \b
+    Example:
+      newsmon status
+    """
+    from storage.queries import status_counts
+
+    with app.db.session() as session:
+        rows = list(session.scalars(select(Feed).order_by(Feed.name)))
+        counts = status_counts(session=session)
+        per_feed = dict(session.execute(
+            select(Article.feed_id, func.count()).group_by(Article.feed_id)).all())
+    if as_json:
+        click.echo(json.dumps({"feeds": [_feed_json(f, per_feed) for f in rows],
+                               "articles": counts}, default=str))
+        return
+    table = Table(title="feeds")
+    for column in ("feed", "state", "last poll", "HTTP", "new", "articles", "errors",
+                   "next due", "last error"):
+        table.add_column(column)
+    for f in rows:
+        state = "ok" if f.enabled else (f.disabled_reason or "disabled")
+        table.add_row(f.name, state, _when(f.last_polled), str(f.last_status or "-"),
+                      str(f.last_new_items), str(per_feed.get(f.id, 0)),
+                      str(f.consecutive_errors), _when(f.next_due) if f.enabled else "-",
+                      (f.last_error or "")[:60])
+    console = Console(width=max(Console().width, 140))
+    console.print(table)
+    totals = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none yet"
+    console.print(f"articles: {totals}")
+
+
+def _feed_json(f: Feed, per_feed: dict[int | None, int]) -> dict[str, object]:
+    return {"name": f.name, "url": f.url, "enabled": f.enabled,
+            "disabled_reason": f.disabled_reason, "last_polled": f.last_polled,
+            "last_status": f.last_status, "new_items": f.last_new_items,
+            "articles": per_feed.get(f.id, 0), "consecutive_errors": f.consecutive_errors,
+            "next_due": f.next_due, "last_error": f.last_error}
+
+
+@click.group()
+def db() -> None:
+    """Database maintenance for operators who migrate by hand.
+
+    \b
+    Example:
+      newsmon db upgrade
+    """
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@pass_app
+def db_upgrade(app: App, revision: str) -> None:
+    """Migrate the database schema to REVISION (default: latest).
+
+    \b
+    Example:
+      NEWSMON_DATABASE_URL=postgresql+psycopg://newsmon@db/newsmon newsmon db upgrade
+    """
+    from storage.db import current_revision, open_database, upgrade
+
+    database = open_database(app.settings.database_url, migrate=False)
+    try:
+        upgrade(database.engine, revision)
+        click.echo(f"schema at revision {current_revision(database.engine)}")
+    finally:
+        database.dispose()
+
+
+@click.command()
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Only articles discovered on or after this date.")
+@pass_app
+def reprocess(app: App, since: datetime | None) -> None:
+    """Re-run extraction on stored text (after the rules changed), replacing old rows.
+
+    Each article's old rows are replaced in one transaction with its new ones.
+
+    \b
+    Example:
+      newsmon reprocess --since 2026-01-01
+    """
+    import threading
+
+    from pipeline.process import CycleStats, extract_fetched
+    from storage.queries import reset_for_reprocess
+
+    with app.db.transaction() as session:
+        count = reset_for_reprocess(session=session, since=since)
+    stats = CycleStats()
+    extract_fetched(app.db, app.settings, stats, threading.Event())
+    click.echo(f"re-extracted {stats.extracted} of {count} articles")
+
+
+COMMANDS = [run, fetch, feeds, read, status, db, reprocess]
+
+__all__ = ["COMMANDS"]

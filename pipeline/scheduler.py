@@ -1,0 +1,150 @@
+"""The daemon: APScheduler 3 jobs over the cycle, the lease and the digest.
+
+APScheduler 3's traps, and what we do about them:
+- a run counts as done when it is *handed* to the executor, and the default
+  misfire grace is 1 s: every job gets an explicit ``misfire_grace_time``,
+  ``coalesce`` and ``max_instances=1``, and fixed ids;
+- the job store is memory: nothing about *what is due* lives in it. Feeds'
+  next-due times and the digest log are in our database, so the cycle job
+  only asks "what is due now?" and a restart resumes exactly;
+- a daemon down over the digest time still sends that day's digest when it
+  comes back (same day), because start-up runs the digest check once.
+SIGTERM/SIGINT set a stop flag; each unit of work checks it before starting,
+so the unit in hand commits and the process exits 0 within about
+``request_deadline`` + a few seconds (an in-flight page fetch is the longest unit).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from config.errors import NewsmonError
+from config.feeds import load_feeds
+from config.settings import Settings
+from pipeline.process import run_cycle
+from storage import lease, queries
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "daemon"
+LEASE_TTL = 120.0
+
+
+class AlreadyRunning(NewsmonError):
+    reason = "already_running"
+
+
+def sync_feed_list(db: Database, settings: Settings) -> int:
+    specs = load_feeds(settings.feeds_file)
+    with db.transaction() as session:
+        queries.sync_feeds(specs, session=session, default_interval=settings.poll_interval)
+    return len(specs)
+
+
+@dataclass
+class Daemon:
+    db: Database
+    settings: Settings
+    tick: float = 30.0
+    stop: threading.Event = field(default_factory=threading.Event)
+    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    _failed: threading.Event = field(default_factory=threading.Event, init=False)
+
+    # --- jobs ---------------------------------------------------------------
+    def cycle_job(self) -> None:
+        if self.stop.is_set():
+            return
+        try:
+            stats = run_cycle(self.db, self.settings, stop=self.stop)
+            log.info("cycle done", extra={"stats": vars(stats)})
+        except NewsmonError as exc:
+            log.error("cycle failed", extra={"error": str(exc), "reason": exc.reason})
+        except Exception:  # keep the daemon alive; the next tick retries from the database
+            log.exception("cycle crashed")
+
+    def heartbeat_job(self) -> None:
+        other = lease.acquire(self.db, name=LEASE_NAME, holder=self.holder, ttl=LEASE_TTL)
+        if other is not None:
+            log.error("lost the daemon lease", extra={"holder": other})
+            self._failed.set()
+            self.stop.set()
+
+    def digest_job(self) -> None:
+        if self.stop.is_set() or not self.settings.digest_to:
+            return
+        try:
+            from pipeline.digest import digest_due, send_digest
+
+            day = digest_due(self.db, self.settings)
+            if day is not None:
+                send_digest(self.db, self.settings, day=day)
+        except NewsmonError as exc:
+            log.error("digest failed", extra={"error": str(exc)})
+        except Exception:
+            log.exception("digest crashed")
+
+    # --- lifecycle ----------------------------------------------------------
+    def build_scheduler(self) -> BackgroundScheduler:
+        # One worker thread: jobs never overlap, so SQLite sees one writer.
+        scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)},
+                                        timezone=self.settings.zone)
+        common: dict[str, object] = {"max_instances": 1, "coalesce": True,
+                                     "replace_existing": True}
+        scheduler.add_job(self.heartbeat_job, "interval", seconds=LEASE_TTL / 4, id="heartbeat",
+                          misfire_grace_time=int(LEASE_TTL / 4), **common)
+        scheduler.add_job(self.cycle_job, "interval", seconds=self.tick, id="cycle",
+                          misfire_grace_time=int(self.tick * 4), **common)
+        t = self.settings.digest_time
+        # A late digest is still worth sending the same day, so the grace is a whole day;
+        # digest_due() refuses anything but today's, so this never sends a stale one.
+        scheduler.add_job(self.digest_job, "cron", hour=t.hour, minute=t.minute,
+                          id="digest", misfire_grace_time=86_400, **common)
+        return scheduler
+
+    def run(self, install_signals: bool = True) -> int:
+        other = lease.acquire(self.db, name=LEASE_NAME, holder=self.holder, ttl=LEASE_TTL)
+        if other is not None:
+            raise AlreadyRunning(
+                f"another newsmon daemon ({other}) is running against this database; "
+                f"stop it first (its lease expires {int(LEASE_TTL)} s after it dies)"
+            )
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stop.set())
+        scheduler = self.build_scheduler()
+        try:
+            sync_feed_list(self.db, self.settings)
+            scheduler.start()
+            # Run once now: the first cycle and a digest missed while we were down.
+            scheduler.modify_job("cycle", next_run_time=_now(self.settings))
+            scheduler.add_job(self.digest_job, id="digest-catch-up", max_instances=1,
+                              misfire_grace_time=3600, replace_existing=True)
+            self.stop.wait()
+        finally:
+            scheduler.shutdown(wait=True)  # the job in hand finishes its unit first
+            lease.release(self.db, name=LEASE_NAME, holder=self.holder)
+        return 1 if self._failed.is_set() else 0
+
+
+def _now(settings: Settings):  # noqa: ANN202
+    from datetime import datetime
+
+    return datetime.now(settings.zone)
+
+
+def run_daemon(db: Database, settings: Settings, *,
+               on_ready: Callable[[Daemon], None] | None = None) -> int:
+    daemon = Daemon(db, settings, tick=settings.scheduler_tick)
+    if on_ready:
+        on_ready(daemon)
+    return daemon.run()

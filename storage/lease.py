@@ -1,0 +1,49 @@
+"""A lease row that lets only one daemon schedule work against a database.
+
+Two schedulers on one database would poll every feed twice and could send a
+digest twice. The lease expires on its own, so a daemon killed with SIGKILL
+blocks a restart for at most ``ttl`` seconds; a live daemon renews it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.db import Database
+from storage.models import SchedulerLock
+from storage.queries import utcnow
+
+
+def acquire(db: Database, *, name: str, holder: str, ttl: float) -> str | None:
+    """Take or renew the lease. Returns None on success, else the current holder."""
+    now = utcnow()
+    try:
+        with db.transaction() as session:
+            row = session.get(SchedulerLock, name, with_for_update=True)
+            if row is None:
+                session.add(SchedulerLock(name=name, holder=holder, heartbeat=now,
+                                          expires=now + timedelta(seconds=ttl)))
+                return None
+            if row.holder != holder and row.expires > now:
+                return row.holder
+            row.holder, row.heartbeat = holder, now
+            row.expires = now + timedelta(seconds=ttl)
+            return None
+    except IntegrityError:
+        # Another process inserted the row between our read and our insert.
+        with db.session() as session:
+            return session.scalar(select(SchedulerLock.holder).where(SchedulerLock.name == name))
+
+
+def release(db: Database, *, name: str, holder: str) -> None:
+    with db.transaction() as session:
+        session.execute(delete(SchedulerLock).where(SchedulerLock.name == name,
+                                                    SchedulerLock.holder == holder))
+
+
+def holder_of(session: Session, name: str) -> SchedulerLock | None:
+    return session.get(SchedulerLock, name)
