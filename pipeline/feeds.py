@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from config.errors import FeedError, FetchError, HTTPStatusError
-from pipeline.fetch import Fetcher
+from pipeline.fetch import Fetcher, permanent_location
 from pipeline.records import FeedEntry, FeedState, PollResult
 from pipeline.urls import canonical_url
 
@@ -136,7 +136,8 @@ async def poll_feed(fetcher: Fetcher, feed: FeedState, *, max_entries: int) -> P
             feed.id, None, error=exc.reason, error_detail=str(exc)[:500],
             elapsed=time.monotonic() - started,
         )
-    moved_to = page.moved_permanently if page.moved_permanently != feed.url else None
+    moved = permanent_location(page)
+    moved_to = moved if moved and moved != feed.url else None
     common = dict(
         etag=page.etag or feed.etag, last_modified=page.last_modified or feed.last_modified,
         moved_to=moved_to, elapsed=time.monotonic() - started, size=len(page.body),

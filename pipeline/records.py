@@ -35,8 +35,6 @@ class Page:
     last_modified: str | None = None
     redirects: tuple[str, ...] = ()
     elapsed: float = 0.0
-    # The final URL when every redirect hop was permanent (301/308): a feed moves there.
-    moved_permanently: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
