@@ -90,6 +90,9 @@ class FetchAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text)
     elapsed_s: Mapped[float | None] = mapped_column(Float)
     bytes: Mapped[int | None] = mapped_column(Integer)
+    entries: Mapped[int | None] = mapped_column(Integer)  # feed entries read
+    # Feed entries not turned into articles (no http(s) link, over the cap); why is in `error`.
+    skipped: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_fetch_attempts_feed_at", "feed_id", "at"),)
 

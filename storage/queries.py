@@ -115,10 +115,15 @@ def record_poll(result: PollResult, *, session: Session, limits: PollLimits,
     if feed is None:
         return 0
     new = add_entries(result.entries, session=session, now=now) if result.ok else 0
+    detail = result.error_detail
+    if result.ok and result.skipped_entries:
+        detail = (f"{result.skipped_entries} entries skipped: no http(s) link or over "
+                  f"max_entries_per_feed")
     session.add(FetchAttempt(
         feed_id=feed.id, url=feed.url, kind="feed", at=now, status=result.status,
         outcome=("not_modified" if result.status == 304 else "ok") if result.ok else result.error,
-        error=result.error_detail, elapsed_s=result.elapsed, bytes=result.size,
+        error=detail, elapsed_s=result.elapsed, bytes=result.size,
+        entries=len(result.entries), skipped=result.skipped_entries,
     ))
     feed.last_polled, feed.last_status = now, result.status
     if result.ok:

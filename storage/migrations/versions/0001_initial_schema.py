@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:15:23.881132
+Create Date: 2026-11-27 21:22:43.087771
 """
 
 from __future__ import annotations
@@ -158,6 +158,8 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('elapsed_s', sa.Float(), nullable=True),
     sa.Column('bytes', sa.Integer(), nullable=True),
+    sa.Column('entries', sa.Integer(), nullable=True),
+    sa.Column('skipped', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_fetch_attempts_article_id_articles'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['feed_id'], ['feeds.id'], name=op.f('fk_fetch_attempts_feed_id_feeds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fetch_attempts'))
