@@ -1,0 +1,65 @@
+"""spaCy-based extraction of actors, amounts, stances and events.
+
+    nlp = build_nlp(settings)                     # once per process
+    for analysis in analyze(nlp, [(id, text), ...]):
+        print(analysis.to_spec())                  # ../shared/eval/SPEC.md shape
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from config.errors import ExtractError
+from extractors.nlp import build_nlp
+from extractors.records import Actor, Amount, Analysis, Event, Evidence, Mention, Stance
+from extractors.spans import evidence
+
+# Bump when rules, lexicon semantics or the gazetteer format change, so stored
+# rows say which extractor produced them.
+EXTRACTOR_VERSION = "1.0.0"
+
+
+def analyze(nlp: Language, items: Iterable[tuple[str, str]], *,
+            batch_size: int = 32) -> Iterator[Analysis]:
+    """(id, text) pairs -> one Analysis each, in order, via ``nlp.pipe``."""
+    pairs = ((text, key) for key, text in items)
+    try:
+        for doc, key in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
+            yield to_analysis(key, doc)
+    except ExtractError:
+        raise
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise ExtractError(f"extraction failed: {exc}") from exc
+
+
+def to_analysis(key: str, doc: Doc) -> Analysis:
+    """The records of one processed Doc."""
+    info = doc._.newsmon_actor_info or {}
+    mentions: dict[str, list[Mention]] = {name: [] for name in info}
+    for span in doc.spans.get("newsmon_actors", []):
+        mentions[span.kb_id_].append(Mention(span.text, evidence(span)))
+    actors = tuple(
+        Actor(name, typ, wikidata, tuple(dict.fromkeys(m.text for m in mentions[name])),
+              tuple(mentions[name]))
+        for name, (typ, wikidata) in info.items()
+    )
+    return Analysis(key, actors, tuple(doc._.newsmon_amounts or ()),
+                    tuple(doc._.newsmon_stances or ()), tuple(doc._.newsmon_events or ()))
+
+
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "Actor",
+    "Amount",
+    "Analysis",
+    "Event",
+    "Evidence",
+    "Mention",
+    "Stance",
+    "analyze",
+    "build_nlp",
+    "to_analysis",
+]

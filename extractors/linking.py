@@ -1,0 +1,128 @@
+"""Within-article linking: which mentions name the same real-world actor.
+
+Rules, in order (each only fills mentions still unlinked):
+1. gazetteer names and aliases (already on the candidate);
+2. fuzzy near-misses of long gazetteer names;
+3. person surnames back to a full name ("Stoltenberg" -> "Jens Stoltenberg"),
+   and first-name variants of one surname ("Vince"/"Vincent Cable");
+4. acronyms to the organisation whose initials they spell ("EOC");
+5. a bare head word to the one organisation it ends ("the Commission");
+6. fuzzy merge of multi-word organisation names spelled two ways.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz import fuzz
+from spacy.tokens import Doc
+
+if TYPE_CHECKING:
+    from extractors.actors import ActorLinker, Cand
+
+STOP_INITIALS = frozenset({"of", "for", "and", "the", "on", "in", "de", "&"})
+
+
+def link_mentions(doc: Doc, cands: list[Cand], linker: ActorLinker) -> dict[str, Any]:
+    """Set ``cand.canon`` on every candidate; return canonical name -> (type, wikidata)."""
+    for cand in cands:
+        if cand.canon is None and cand.label != "PERSON":
+            cand.canon = linker.fuzzy(cand.text)
+    surnames = _person_names(cands, linker)
+    for cand in cands:
+        if cand.canon is None and " " not in cand.text:
+            cand.canon = _surname(cand, surnames) or _acronym(cand, cands) or _head_word(cand, cands)
+    _merge_spellings(cands, linker.fuzzy_cutoff)
+    for cand in cands:
+        if cand.canon is None:
+            cand.canon = cand.text
+    return _clusters(cands, linker)
+
+
+def _person_names(cands: list[Cand], linker: ActorLinker) -> dict[str, list[tuple[int, str]]]:
+    """Surname -> [(token position, full name)] of full-name persons in the article."""
+    surnames: dict[str, list[tuple[int, str]]] = {}
+    for cand in cands:
+        name = cand.canon or cand.text
+        is_gaz_person = cand.canon and linker.gaz.entries.get(cand.canon, None) is not None \
+            and linker.gaz.entries[cand.canon].type == "PERSON"
+        if not (is_gaz_person or (cand.canon is None and cand.label == "PERSON")):
+            continue
+        parts = name.split()
+        if len(parts) < 2:
+            continue
+        same = [full for _, full in surnames.get(parts[-1], []) if _variant(full, name)]
+        if same and cand.canon is None:
+            cand.canon = same[0]
+            name = same[0]
+        elif cand.canon is None:
+            cand.canon = name
+        surnames.setdefault(parts[-1], []).append((cand.start, name))
+    return surnames
+
+
+def _variant(a: str, b: str) -> bool:
+    """Two full names of one person: same surname, one first name a short form."""
+    fa, fb = a.split()[0].rstrip("."), b.split()[0].rstrip(".")
+    return fa[:3].lower() == fb[:3].lower()
+
+
+def _surname(cand: Cand, surnames: dict[str, list[tuple[int, str]]]) -> str | None:
+    found = surnames.get(cand.text)
+    if not found:
+        return None
+    before = [full for pos, full in found if pos <= cand.start]
+    cand.label = "PERSON"
+    # The most recent full name wins when two people share a surname
+    # ("Biden" after "Hunter Biden" and "Joe Biden").
+    return before[-1] if before else found[0][1]
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.replace("-", " ").split() if w.lower() not in STOP_INITIALS).upper()
+
+
+def _acronym(cand: Cand, cands: list[Cand]) -> str | None:
+    if not (cand.text.isupper() and 2 <= len(cand.text) <= 6):
+        return None
+    for other in cands:
+        name = other.canon or other.text
+        if other.label == "ORG" and " " in name and _initials(name) == cand.text:
+            return name
+    return None
+
+
+def _head_word(cand: Cand, cands: list[Cand]) -> str | None:
+    if cand.label != "ORG":
+        return None
+    owners = {(o.canon or o.text) for o in cands
+              if o.label == "ORG" and " " in o.text and o.text.split()[-1] == cand.text}
+    return owners.pop() if len(owners) == 1 else None
+
+
+def _merge_spellings(cands: list[Cand], cutoff: float) -> None:
+    seen: list[str] = []
+    for cand in cands:
+        if cand.canon is not None or cand.label != "ORG" or " " not in cand.text:
+            continue
+        match = next((s for s in seen if fuzz.ratio(s, cand.text) >= cutoff), None)
+        cand.canon = match or cand.text
+        if match is None:
+            seen.append(cand.text)
+
+
+def _clusters(cands: list[Cand], linker: ActorLinker) -> dict[str, Any]:
+    labels: dict[str, Counter[str]] = {}
+    for cand in cands:
+        labels.setdefault(cand.canon, Counter())[cand.label] += 1
+    out: dict[str, Any] = {}
+    for canon, counts in labels.items():
+        entry = linker.gaz.entries.get(canon)
+        if entry is not None:
+            out[canon] = (entry.type, entry.wikidata)
+        elif counts.get("PERSON") and " " in canon:
+            out[canon] = ("PERSON", None)
+        else:
+            out[canon] = (counts.most_common(1)[0][0], None)
+    return out

@@ -1,0 +1,240 @@
+"""Stances: who supports or opposes whom, from the cue lexicon and the parse.
+
+Cue words are found with a Matcher (lemma and part of speech); the few cue
+tokens an article has are then read locally in the dependency tree:
+subject of a cue verb, "pushback/criticism from X", "X's opposition to Y",
+an evaluative adjective inside a speaker's quote. Negated cues are no
+stance ("did not criticise"); a support cue under "refuse" is opposition.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from spacy.language import Language
+from spacy.matcher import DependencyMatcher, Matcher
+from spacy.tokens import Doc, Token
+
+from extractors.gazetteer import Cue, Lexicon, load_lexicon
+from extractors.records import Stance
+from extractors.roles import (
+    UNDERGO, Context, collect_owners, collect_speakers, has_quote, holder_of, subjects,
+    target_of, target_of_verb,
+)
+from extractors.spans import evidence, resolve
+
+if not Doc.has_extension("newsmon_stances"):
+    Doc.set_extension("newsmon_stances", default=None)
+if not Doc.has_extension("newsmon_stance_cues"):
+    Doc.set_extension("newsmon_stance_cues", default=None)
+
+REFUSAL = frozenset({"refuse", "decline", "reject"})
+HOLDER_PREPS = frozenset({"from", "by", "among"})
+LIGHT_VERBS = frozenset({"voice", "express", "give", "offer", "lend", "show", "declare", "step",
+                         "signal", "throw", "pledge", "announce", "impose", "threaten", "draw",
+                         "introduce", "whack", "slap", "level", "launch", "make", "publish"})
+
+
+@Language.factory(
+    "newsmon_stances",
+    assigns=["doc._.newsmon_stances", "doc._.newsmon_stance_cues"],
+    requires=["token.dep", "token.lemma", "doc._.newsmon_actor_at"],
+    default_config={"min_confidence": 0.0},
+)
+def make_stances(nlp: Language, name: str, *, min_confidence: float) -> StanceFinder:
+    return StanceFinder(nlp, name, min_confidence=min_confidence)
+
+
+class StanceFinder:
+    def __init__(self, nlp: Language, name: str, *, min_confidence: float) -> None:
+        self.name = name
+        self.vocab = nlp.vocab
+        self.min_confidence = min_confidence
+        self.lex = Lexicon()
+        self.matcher = Matcher(nlp.vocab)
+        self.noun_holders = DependencyMatcher(nlp.vocab)
+
+    def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
+                   cues_file: Path | None = None) -> None:
+        if cues_file is not None:
+            self.lex = load_lexicon(cues_file)
+        self._compile()
+
+    def _compile(self) -> None:
+        lex = self.lex
+        self.matcher = Matcher(self.vocab)
+        for kind, pos in (("verb", ["VERB"]), ("noun", ["NOUN"]), ("adj", ["ADJ", "VERB"])):
+            lemmas = lex.lemmas(kind)
+            if lemmas:
+                self.matcher.add(kind, [[{"LEMMA": {"IN": lemmas}, "POS": {"IN": pos}}]])
+        self.matcher.add("proposal", [[{"LEMMA": {"IN": sorted(lex.proposal_nouns)}, "POS": "NOUN"}]])
+        self.matcher.add("speech", [[{"LEMMA": {"IN": sorted(lex.speech_verbs)}, "POS": "VERB"}]])
+        # "pushback from X", "criticism by X": the holder hangs off the cue noun.
+        self.noun_holders = DependencyMatcher(self.vocab)
+        self.noun_holders.add("from", [[
+            {"RIGHT_ID": "cue", "RIGHT_ATTRS": {"LEMMA": {"IN": lex.lemmas("noun") or ["_"]},
+                                                "POS": "NOUN"}},
+            {"LEFT_ID": "cue", "REL_OP": ">", "RIGHT_ID": "prep",
+             "RIGHT_ATTRS": {"DEP": "prep", "LOWER": {"IN": sorted(HOLDER_PREPS)}}},
+            {"LEFT_ID": "prep", "REL_OP": ">", "RIGHT_ID": "holder", "RIGHT_ATTRS": {"DEP": "pobj"}},
+        ]])
+
+    def __call__(self, doc: Doc) -> Doc:
+        found: dict[str, list[Token]] = {}
+        for match_id, start, _ in self.matcher(doc):
+            found.setdefault(self.vocab.strings[match_id], []).append(doc[start])
+        ctx = Context(doc, self.lex)
+        collect_speakers(ctx, found.get("speech", []))
+        propose = {lemma for (lemma, kind), cue in self.lex.cues.items()
+                   if kind == "verb" and cue.event == "propose"}
+        collect_owners(ctx, found.get("proposal", []), propose)
+        from_holders = {m[1][0]: m[1][2] for m in self.noun_holders(doc)}
+        stances: list[tuple[Stance, Token]] = []
+        for tok in found.get("verb", []):
+            stances += self._verb(tok, ctx)
+        for tok in found.get("noun", []):
+            stances += self._noun(tok, ctx, from_holders.get(tok.i))
+        for tok in found.get("adj", []):
+            stances += self._adj(tok, ctx)
+        doc._.newsmon_stances, doc._.newsmon_stance_cues = _dedup(stances, self.min_confidence)
+        return doc
+
+    def _cue(self, tok: Token, kind: str) -> Cue | None:
+        cue = self.lex.cues.get((tok.lemma_.lower(), kind))
+        if cue is None or cue.polarity == "none":
+            return None
+        if cue.particle:
+            wanted = set(cue.particle.split("|"))
+            if not any(c.dep_ in ("prt", "prep", "advmod") and c.lower_ in wanted for c in tok.children):
+                return None
+        return cue
+
+    def _verb(self, tok: Token, ctx: Context) -> list[tuple[Stance, Token]]:
+        cue = self._cue(tok, "verb")
+        if cue is None or _negated(tok):
+            return []
+        polarity = cue.polarity
+        if tok.dep_ == "xcomp" and tok.head.lemma_.lower() in REFUSAL:
+            if polarity == "support":
+                return []  # the refusal itself is the (opposing) stance
+        if tok.lemma_.lower() in REFUSAL and _xcomp_support(tok, self.lex):
+            polarity = "oppose"
+        holder, conf, extra = holder_of(tok, ctx)
+        if holder is None:
+            return []
+        subj, passive = subjects(tok)
+        target = target_of_verb(_xcomp_or(tok), ctx, subj if passive else None)
+        return [_stance(h, polarity, target, cue, tok, conf) for h in [holder, *extra]]
+
+    def _noun(self, tok: Token, ctx: Context, from_holder: int | None) -> list[tuple[Stance, Token]]:
+        cue = self._cue(tok, "noun")
+        if cue is None or _negated(tok.head) and tok.dep_ == "dobj":
+            return []
+        doc, holder, conf = tok.doc, None, 0.75
+        if from_holder is not None:
+            holder = resolve(doc[from_holder])
+        poss = next((c for c in tok.children if c.dep_ == "poss"), None)
+        verb = tok.head if tok.dep_ in ("dobj", "nsubj", "attr") else None
+        if holder is None and poss is not None:
+            holder = resolve(poss)
+            if holder is None and verb is not None:  # "allies stepped up their support"
+                holder = resolve(subjects(verb)[0])
+                conf = 0.6
+        if holder is None and verb is not None and tok.dep_ in ("dobj", "attr") and (
+                verb.lemma_.lower() in LIGHT_VERBS or tok.dep_ == "attr"):
+            holder = resolve(subjects(verb)[0])
+            conf = 0.6
+        if holder is None or (cue.event == "propose" and poss is None):
+            return []
+        target = self._noun_target(tok, verb, ctx)
+        return [_stance(holder, cue.polarity, target, cue, tok, conf)]
+
+    def _noun_target(self, tok: Token, verb: Token | None, ctx: Context) -> tuple[str | None, bool]:
+        for child in tok.children:
+            if child.dep_ == "prep" and child.lower_ in ("to", "for", "of", "against", "on", "over"):
+                pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
+                if pobj is not None:
+                    return target_of(pobj, ctx)
+        if verb is not None and verb.lemma_.lower() in UNDERGO:
+            return target_of(subjects(verb)[0], ctx)
+        if verb is not None:
+            for child in verb.children:
+                if child.dep_ == "prep" and child.lower_ in ("on", "against", "to"):
+                    pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
+                    if pobj is not None:
+                        return target_of(pobj, ctx)
+        return None, False
+
+    def _adj(self, tok: Token, ctx: Context) -> list[tuple[Stance, Token]]:
+        cue = self._cue(tok, "adj")
+        if cue is None:
+            return []
+        if tok.lemma_.lower() == "optimistic" and not any(c.lower_ == "too" for c in tok.children):
+            return []
+        holder = _saying(tok, self.lex)
+        if holder is None and has_quote(tok.sent):
+            holder = ctx.speakers.get(tok.sent.start)
+        if holder is None:
+            return []
+        polarity = cue.polarity
+        if _negated(tok) or (tok.dep_ == "acomp" and _negated(tok.head)):
+            polarity = "oppose" if polarity == "support" else "support"
+        if polarity == "support" and cue.lemma in ("acceptable", "credible"):
+            return []  # only their negation is a stance
+        subj = subjects(tok.head)[0] if tok.dep_ in ("acomp", "attr") else None
+        if subj is None and tok.dep_ == "amod":
+            subj = tok.head
+        target = target_of(subj, ctx) if subj is not None else (None, False)
+        return [_stance(holder, polarity, target, cue, tok, 0.55)]
+
+
+def _negated(tok: Token) -> bool:
+    if any(c.dep_ == "neg" or c.lower_ in ("never", "no") for c in tok.children):
+        return True
+    # "did not want to criticise": negation on the governing verb.
+    return tok.dep_ == "xcomp" and any(c.dep_ == "neg" for c in tok.head.children)
+
+
+def _xcomp_support(tok: Token, lex: Lexicon) -> bool:
+    return any(c.dep_ == "xcomp" for c in tok.children)
+
+
+def _xcomp_or(tok: Token) -> Token:
+    """For "refused to back the plan" the target hangs off "back"."""
+    return next((c for c in tok.children if c.dep_ == "xcomp"), tok)
+
+
+def _saying(tok: Token, lex: Lexicon) -> str | None:
+    """The actor whose said-clause holds ``tok`` ("the Lib Dems said it was misdirected")."""
+    node = tok
+    for _ in range(4):
+        if node.head is node:
+            return None
+        node = node.head
+        if node.lemma_.lower() in lex.speech_verbs and node.pos_ == "VERB":
+            subj = next((c for c in node.children if c.dep_ == "nsubj"), None)
+            return resolve(subj) if subj is not None else None
+    return None
+
+
+def _stance(holder: str, polarity: str, target: tuple[str | None, bool], cue: Cue, tok: Token,
+            conf: float) -> tuple[Stance, Token]:
+    name, is_actor = target
+    if name == holder:
+        name, is_actor = None, False
+    return Stance(holder, polarity, name, is_actor, cue.lemma, evidence(tok.sent), conf), tok
+
+
+def _dedup(found: list[tuple[Stance, Token]], floor: float) -> tuple[list[Stance], list[Cue | str]]:
+    seen: set[tuple[str, str, str | None, int]] = set()
+    out: list[Stance] = []
+    cues: list[str] = []
+    for stance, tok in sorted(found, key=lambda st: st[1].i):
+        key = (stance.holder, stance.polarity, stance.target, stance.evidence.sent_start)
+        if key in seen or stance.confidence < floor:
+            continue
+        seen.add(key)
+        out.append(stance)
+        cues.append(tok.lemma_.lower())
+    return out, cues
