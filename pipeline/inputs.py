@@ -14,7 +14,6 @@ from pathlib import Path
 
 from config.errors import ConfigError
 from config.settings import Settings
-from pipeline.articles import read_article
 from pipeline.records import Article
 
 
@@ -42,6 +41,8 @@ def _stem(path: Path) -> str:
 
 def load_page(source: str, settings: Settings) -> tuple[str, Article]:
     """Read an HTML page (file, URL or '-') into an Article: (id, article)."""
+    from pipeline.articles import read_article  # trafilatura is slow to import; .txt skips it
+
     if _is_url(source):
         body, final = _fetch(source, settings)
         return source, read_article(body, final)
