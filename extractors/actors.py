@@ -131,6 +131,7 @@ class ActorLinker:
         from extractors.linking import link_mentions  # the clustering rules live apart
 
         cands = [c for ent in doc.ents if (c := self._candidate(doc, ent)) is not None]
+        cands = self._join_of(doc, cands)
         cands += self._acronym_mentions(doc, cands)
         clusters = link_mentions(doc, cands, self)
         self._add_nominals(doc, cands, clusters)
@@ -150,40 +151,80 @@ class ActorLinker:
     def _candidate(self, doc: Doc, ent: Span) -> Cand | None:
         if ent.label_ not in ACTOR_LABELS:
             return None
+        start, end = self._trim(doc, ent)
+        canon = ent.ent_id_ or None
+        if start >= end:
+            return None
+        span = doc[start:end]
+        if any(t.like_num for t in span) or (canon is None and not self._named(span, ent.label_)):
+            return None
+        if canon is None and (all(t.lower_ in self.lex.titles for t in span)
+                              or span[-1].lower_ in NOT_ACTOR_HEADS):
+            return None  # a title without a name, an event, a law
+        if (span[0].is_lower and start >= 2 and doc[start - 1].tag_ == "POS"
+                and span[-1].lemma_.lower() in self.lex.institution_nouns):
+            start = doc[start - 2].left_edge.i  # "China's commerce ministry"
+            span = doc[start:end]
+        canon = canon or self.gaz.lookup(span.text)
+        label = self.gaz.entries[canon].type if canon else ent.label_
+        if label == "NORP":
+            role = self._norp_role(span, canon)
+            if role is None:
+                return None
+            if role == "state":
+                return Cand(start, end, "GPE", self.gaz.entries[canon].state, span.text)
+        return Cand(start, end, label, canon, span.text)
+
+    def _trim(self, doc: Doc, ent: Span) -> tuple[int, int]:
         start, end = ent.start, ent.end
         while start < end and (doc[start].lower_ == "the" or doc[start].is_punct):
             start += 1
         while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct
                                or doc[end - 1].lower_ in ("'s", "’s")):
             end -= 1
-        canon = ent.ent_id_ or None
-        if ent.label_ == "PERSON" and canon is None:
-            while end - start > 1 and doc[start].lower_ in self.lex.titles:
+        if ent.label_ == "PERSON" and not ent.ent_id_:
+            # Titles and stray verbs are not part of a name ("Secretary General
+            # Jens Stoltenberg", "Questioning Vindman").
+            while end - start > 1 and (doc[start].lower_ in self.lex.titles or doc[start].is_punct
+                                       or doc[start].pos_ in ("VERB", "ADP", "DET")):
                 start += 1
-        if start >= end:
-            return None
-        span = doc[start:end]
-        text = span.text
-        if not any(t.is_upper or t.is_title for t in span) or any(t.like_num for t in span):
-            return None
-        if all(t.lower_ in self.lex.titles for t in span):
-            return None  # a title without a name
-        if canon is None and span[-1].lower_ in NOT_ACTOR_HEADS:
-            return None
-        canon = canon or self.gaz.lookup(text)
-        label = self.gaz.entries[canon].type if canon else ent.label_
-        if label == "NORP" and not self._norp_acts(span, canon):
-            return None
-        return Cand(start, end, label, canon, text)
+        return start, end
 
-    def _norp_acts(self, span: Span, canon: str | None) -> bool:
-        """A people acts when named as a group ("Ukrainians", "European allies");
-        the bare adjective ("Ukrainian grain", "a Swedish court") is no actor."""
-        last = span[-1]
-        if last.tag_ in ("NNPS", "NNS") or (canon is not None and span.text == canon):
+    def _named(self, span: Span, label: str) -> bool:
+        """Capitalised like a name; lower-case only for institutions ("commerce ministry")."""
+        if any(t.text[:1].isupper() for t in span):
             return True
+        return label == "ORG" and span[-1].lemma_.lower() in self.lex.institution_nouns
+
+    def _norp_role(self, span: Span, canon: str | None) -> str | None:
+        """A people acts when named as a group ("Ukrainians", "European allies"),
+        its state when the adjective qualifies a state noun ("Swedish
+        authorities"); the bare adjective ("Ukrainian grain") is no actor."""
+        if span[-1].tag_ in ("NNPS", "NNS") or (canon is not None and span.text == canon):
+            return "people"
         head = span.root.head
-        return span.root.dep_ in ("amod", "compound") and head.lower_ in self.lex.group_nouns
+        if span.root.dep_ not in ("amod", "compound", "nmod"):
+            return None
+        if head.lower_ in self.lex.state_nouns and canon and self.gaz.entries[canon].state:
+            return "state"
+        return "people" if head.lower_ in self.lex.group_nouns else None
+
+    def _join_of(self, doc: Doc, cands: list[Cand]) -> list[Cand]:
+        """Rejoin names the ruler split at a place name: "Diplomatic Academy of"
+        + "Vietnam" is one ORG; "Government of" + "Syria" is Syria itself."""
+        out: list[Cand] = []
+        for cand in cands:
+            prev = out[-1] if out else None
+            if (prev is not None and prev.end == cand.start and prev.label == "ORG"
+                    and doc[prev.end - 1].lower_ == "of" and cand.label == "GPE"):
+                if prev.end - prev.start == 2 and doc[prev.start].lower_ in self.lex.state_nouns:
+                    out[-1] = Cand(prev.start, cand.end, "GPE", cand.canon, cand.text)
+                else:
+                    text = doc[prev.start:cand.end].text
+                    out[-1] = Cand(prev.start, cand.end, "ORG", self.gaz.lookup(text), text)
+                continue
+            out.append(cand)
+        return out
 
     def _acronym_mentions(self, doc: Doc, cands: list[Cand]) -> list[Cand]:
         """Uses of an acronym defined in the text, "Equal Opportunities Commission

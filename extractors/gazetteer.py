@@ -26,6 +26,7 @@ class GazEntry:
     aliases: tuple[str, ...]
     nominal: tuple[str, ...]
     wikidata: str | None
+    state: str | None = None  # for a people: the state its adjective can stand for
 
 
 @dataclass(slots=True)
@@ -61,6 +62,8 @@ class Lexicon:
     proposal_nouns: frozenset[str] = frozenset()
     speech_verbs: frozenset[str] = frozenset()
     group_nouns: frozenset[str] = frozenset()
+    state_nouns: frozenset[str] = frozenset()
+    institution_nouns: frozenset[str] = frozenset()
     titles: frozenset[str] = frozenset()
     give_verbs: frozenset[str] = frozenset()
     receive_verbs: frozenset[str] = frozenset()
@@ -88,7 +91,7 @@ def parse_gazetteer(data: dict[str, Any], origin: str = "actors file") -> Gazett
         if name in gaz.entries:
             raise ConfigError(f"{origin}: actor {name!r} is listed twice")
         entry = GazEntry(name, typ, tuple(raw.get("aliases", ())), tuple(raw.get("nominal", ())),
-                         raw.get("wikidata"))
+                         raw.get("wikidata"), raw.get("state"))
         gaz.entries[name] = entry
         for form in (name, *entry.aliases):
             other = gaz.surface.setdefault(form, name)
@@ -119,7 +122,8 @@ def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
         cue = Cue(lemma, kind, pol, raw.get("event", "statement"), raw.get("particle"))
         lex.cues[(lemma, kind)] = cue
     words = data.get("words", {})
-    for attr in ("proposal_nouns", "speech_verbs", "group_nouns", "titles", "give_verbs",
+    for attr in ("proposal_nouns", "speech_verbs", "group_nouns", "state_nouns",
+                 "institution_nouns", "titles", "give_verbs",
                  "receive_verbs", "penalty_words"):
         setattr(lex, attr, frozenset(words.get(attr, ())))
     return lex

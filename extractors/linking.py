@@ -69,7 +69,13 @@ def _variant(a: str, b: str) -> bool:
 
 
 def _surname(cand: Cand, surnames: dict[str, list[tuple[int, str]]]) -> str | None:
-    found = surnames.get(cand.text)
+    text = cand.text
+    found = surnames.get(text) or (surnames.get(text[:-1]) if text.endswith("s") else None)
+    if not found and cand.label == "PERSON":
+        # A first name alone ("Joe") after the full name of exactly one person.
+        firsts = {full for entries in surnames.values() for _, full in entries
+                  if full.split()[0] == text}
+        return firsts.pop() if len(firsts) == 1 else None
     if not found:
         return None
     before = [full for pos, full in found if pos <= cand.start]
