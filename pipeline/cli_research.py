@@ -1,0 +1,91 @@
+"""Researcher commands: ``sql``, ``export``, ``browse`` and ``digest``.
+
+Thin wrappers: the work is in ``storage.readonly``, ``storage.export``,
+``storage.browse`` and ``pipeline.digest``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from config.errors import ConfigError
+from pipeline.cli import App, pass_app
+
+
+def _params(values: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
+        params[name] = value
+    return params
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    return value
+
+
+@click.command("sql")
+@click.argument("query")
+@click.option("--param", "-p", "param", multiple=True, metavar="NAME=VALUE",
+              help="Bind :NAME in the query to VALUE (repeatable). Never pasted into the SQL.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@pass_app
+def sql_command(app: App, query: str, param: tuple[str, ...], fmt: str) -> None:
+    """Run one read-only SELECT against the database and print the rows.
+
+    Writes, DDL, ATTACH, VACUUM, PRAGMA and a second statement are refused
+    (exit status 1). The query stops after sql_timeout seconds and returns at
+    most sql_max_rows rows.
+
+    \b
+    Example:
+      newsmon sql "SELECT holder, cue, sentence FROM stances_v
+                   WHERE target = :who AND polarity = 'oppose'" -p who="Jens Stoltenberg"
+      newsmon sql "SELECT * FROM amounts_v" --format csv > amounts.csv
+    """
+    from storage.readonly import run_query
+
+    settings = app.settings
+    result = run_query(settings.database_url, query, params=_params(param),
+                       timeout=settings.sql_timeout, max_rows=settings.sql_max_rows)
+    rows = [[_plain(v) for v in row] for row in result.rows]
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        click.echo(json.dumps([dict(zip(result.columns, r)) for r in rows], ensure_ascii=False,
+                              default=str, indent=1))
+    else:
+        _print_table(result.columns, rows)
+    if result.truncated:
+        click.echo(f"newsmon: output truncated at {result.max_rows} rows (sql_max_rows)",
+                   err=True)
+
+
+def _print_table(columns: tuple[str, ...], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        # markup=False: cell text is data from feeds, not rich markup.
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(markup=False, highlight=False, soft_wrap=True).print(table)
+
+
+COMMANDS: list[click.Command] = [sql_command]
