@@ -124,6 +124,10 @@ class Daemon:
         scheduler = self.build_scheduler()
         try:
             sync_feed_list(self.db, self.settings)
+        except BaseException:
+            lease.release(self.db, name=LEASE_NAME, holder=self.holder)
+            raise
+        try:
             scheduler.start()
             # Run once now: the first cycle and a digest missed while we were down.
             scheduler.modify_job("cycle", next_run_time=_now(self.settings))
