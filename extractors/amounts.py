@@ -165,6 +165,9 @@ class AmountFinder:
         """Donor and recipient as canonical actor names, from the parse."""
         donor = recipient = None
         chain = self._chain(span.root)
+        cue = self._penalty(span, chain)
+        if cue is not None:
+            return self._penalty_roles(cue, chain)
         for tok in chain:
             for child in tok.children:
                 if child.dep_ != "prep" or child.i in range(span.start, span.end):
@@ -195,21 +198,39 @@ class AmountFinder:
                     recipient: str | None) -> tuple[str | None, str | None]:
         deps = {c.dep_: c for c in verb.children}
         subj = actor_in(deps.get("nsubj")) or _agent(verb)
-        obj = actor_in(deps.get("dobj"))
         lemma = verb.lemma_.lower()
-        penalty = lemma in self.lex.penalty_words or any(
-            t.lemma_.lower() in self.lex.penalty_words for t in span.root.head.subtree
-            if t.i < span.start and t.i >= span.root.head.left_edge.i) or \
-            span.root.head.lemma_.lower() in self.lex.penalty_words
-        if penalty:
-            # "X fined Y EUR 5m", "X hit Y with a fine of EUR 5m": Y pays X.
-            return donor or obj, recipient or subj
         if lemma in self.lex.give_verbs:
             dative = actor_in(deps.get("dative")) or actor_in(deps.get("iobj"))
             return donor or subj, recipient or dative
         if lemma in self.lex.receive_verbs:
             return donor, recipient or subj
         return donor, recipient
+
+    def _penalty(self, span: Span, chain: list[Token]) -> Token | None:
+        """The fine word near a sum ("a EUR 5m fine", "fines Meta $5m"), if any."""
+        sent = span.sent
+        window = span.doc[max(sent.start, span.start - 4): min(sent.end, span.end + 5)]
+        for tok in [*chain, *window]:
+            if tok.lemma_.lower() in self.lex.penalty_words or tok.lower_ in self.lex.penalty_words:
+                return tok
+        return None
+
+    def _penalty_roles(self, cue: Token, chain: list[Token]) -> tuple[str | None, str | None]:
+        """A fine is paid by the fined to the one who fines: "X fined Y",
+        "X hit Y with a fine"; the clause's subject receives, its object pays."""
+        verb = next((t for t in chain if t.pos_ == "VERB"), None)
+        if verb is None and cue.pos_ == "VERB":
+            verb = cue
+        if verb is not None:
+            deps = {c.dep_: c for c in verb.children}
+            payer, payee = actor_in(deps.get("dobj")), actor_in(deps.get("nsubj"))
+            if payer or payee:
+                return payer, payee
+        # Headlines parse badly ("EU fines Meta $841M"): by position around the cue.
+        sent = cue.sent
+        before = [a for t in cue.doc[sent.start:cue.i] if (a := actor_in(t))]
+        after = [a for t in cue.doc[cue.i + 1:sent.end] if (a := actor_in(t))]
+        return (after[0] if after else None), (before[-1] if before else None)
 
     def _receiver(self, span: Span) -> str | None:
         """A purpose clause after the sum naming who gets it

@@ -54,6 +54,7 @@ class Cue:
     polarity: str
     event: str
     particle: str | None = None
+    nonperson_target: bool = False
 
 
 @dataclass(slots=True)
@@ -119,7 +120,8 @@ def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
                 f"{origin}: cue #{n} needs lemma, kind in {sorted(CUE_KINDS)} "
                 f"and polarity in {sorted(POLARITIES)}"
             )
-        cue = Cue(lemma, kind, pol, raw.get("event", "statement"), raw.get("particle"))
+        cue = Cue(lemma, kind, pol, raw.get("event", "statement"), raw.get("particle"),
+                  raw.get("target") == "nonperson")
         lex.cues[(lemma, kind)] = cue
     words = data.get("words", {})
     for attr in ("proposal_nouns", "speech_verbs", "group_nouns", "state_nouns",

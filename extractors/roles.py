@@ -71,15 +71,20 @@ def _agent_of(verb: Token) -> str | None:
 def collect_speakers(ctx: Context, speech_tokens: list[Token]) -> None:
     """Sentence -> the actor who says it ("..., said Mr Howard"); quoted
     sentences without their own attribution inherit the previous speaker."""
+    unknown: set[int] = set()
     for tok in speech_tokens:
         subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
         who = resolve(subj) if subj is not None and subj.lower_ not in ("i", "we") else None
         if who:
             ctx.speakers.setdefault(tok.sent.start, who)
+        elif subj is not None:
+            unknown.add(tok.sent.start)  # someone we cannot name speaks here
     last = None
     for sent in ctx.doc.sents:
         if sent.start in ctx.speakers:
             last = ctx.speakers[sent.start]
+        elif sent.start in unknown:
+            last = None
         elif last and has_quote(sent):
             ctx.speakers[sent.start] = last
         elif not has_quote(sent):
@@ -118,7 +123,11 @@ def holder_of(verb: Token, ctx: Context) -> tuple[str | None, float, list[str]]:
     if subj is None:
         return None, 0.0, []
     speaker = ctx.speakers.get(verb.sent.start)
-    who = resolve(subj, speaker)
+    info = ctx.doc._.newsmon_actor_info or {}
+    if subj.lower_ in ("he", "she") and info.get(speaker, ("",))[0] == "PERSON":
+        who = speaker  # "X said he would object": the speaker, not the last person named
+    else:
+        who = resolve(subj, speaker)
     conf = 0.6 if subj.lower_ in PRONOUNS_PERSON | PRONOUNS_GROUP | {"i", "we"} else 0.8
     extra = [a for c in subj.children if c.dep_ == "conj" and (a := actor_in(c))]
     return who, conf, extra

@@ -33,7 +33,11 @@ REFUSAL = frozenset({"refuse", "decline", "reject"})
 HOLDER_PREPS = frozenset({"from", "by", "among"})
 LIGHT_VERBS = frozenset({"voice", "express", "give", "offer", "lend", "show", "declare", "step",
                          "signal", "throw", "pledge", "announce", "impose", "threaten", "draw",
-                         "introduce", "whack", "slap", "level", "launch", "make", "publish"})
+                         "introduce", "whack", "slap", "level", "launch", "make", "publish",
+                         "raise", "cast"})
+# Verbs that put a proposal forward: "X published plans", "X unveiled a proposal".
+PROPOSING = frozenset({"announce", "publish", "unveil", "present", "table", "outline", "launch",
+                       "propose", "put", "draw", "set", "introduce"})
 
 
 @Language.factory(
@@ -97,6 +101,7 @@ class StanceFinder:
             stances += self._noun(tok, ctx, from_holders.get(tok.i))
         for tok in found.get("adj", []):
             stances += self._adj(tok, ctx)
+        stances += self._proposals(found.get("proposal", []), ctx)
         doc._.newsmon_stances, doc._.newsmon_stance_cues = _dedup(stances, self.min_confidence)
         return doc
 
@@ -125,6 +130,8 @@ class StanceFinder:
             return []
         subj, passive = subjects(tok)
         target = target_of_verb(_xcomp_or(tok), ctx, subj if passive else None)
+        if cue.nonperson_target and target[1] and _info(tok.doc, target[0]) == "PERSON":
+            return []
         return [_stance(h, polarity, target, cue, tok, conf) for h in [holder, *extra]]
 
     def _noun(self, tok: Token, ctx: Context, from_holder: int | None) -> list[tuple[Stance, Token]]:
@@ -137,10 +144,10 @@ class StanceFinder:
         poss = next((c for c in tok.children if c.dep_ == "poss"), None)
         verb = tok.head if tok.dep_ in ("dobj", "nsubj", "attr") else None
         if holder is None and poss is not None:
-            holder = resolve(poss)
-            if holder is None and verb is not None:  # "allies stepped up their support"
+            if poss.pos_ == "PRON" and verb is not None:  # "allies stepped up their support"
                 holder = resolve(subjects(verb)[0])
                 conf = 0.6
+            holder = holder or resolve(poss)
         if holder is None and verb is not None and tok.dep_ in ("dobj", "attr") and (
                 verb.lemma_.lower() in LIGHT_VERBS or tok.dep_ == "attr"):
             holder = resolve(subjects(verb)[0])
@@ -166,6 +173,24 @@ class StanceFinder:
                         return target_of(pobj, ctx)
         return None, False
 
+    def _proposals(self, nouns: list[Token], ctx: Context) -> list[tuple[Stance, Token]]:
+        """The proposer supports its own proposal: "X published plans for Y",
+        "proposals announced by X"."""
+        out = []
+        cue = Cue("propose", "verb", "support", "propose")
+        for tok in nouns:
+            verb = tok.head
+            holder = None
+            if tok.dep_ == "dobj" and verb.lemma_.lower() in PROPOSING and not _negated(verb):
+                holder, conf = holder_of(verb, ctx)[:2]
+            elif any(c.dep_ == "acl" and c.lemma_.lower() in PROPOSING for c in tok.children):
+                holder, conf = ctx.owner_of(tok) if any(i == tok.i for i, _, _ in ctx.owners) else None, 0.7
+            if holder:
+                words = [t for t in tok.subtree if not t.is_punct and t.dep_ != "acl"][:8]
+                topic = tok.doc[words[0].i: words[-1].i + 1].text if words else tok.text
+                out.append(_stance(holder, "support", (topic, False), cue, tok, conf))
+        return out
+
     def _adj(self, tok: Token, ctx: Context) -> list[tuple[Stance, Token]]:
         cue = self._cue(tok, "adj")
         if cue is None:
@@ -187,6 +212,10 @@ class StanceFinder:
             subj = tok.head
         target = target_of(subj, ctx) if subj is not None else (None, False)
         return [_stance(holder, polarity, target, cue, tok, 0.55)]
+
+
+def _info(doc: Doc, name: str | None) -> str | None:
+    return (doc._.newsmon_actor_info or {}).get(name, (None,))[0]
 
 
 def _negated(tok: Token) -> bool:
