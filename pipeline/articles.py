@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import trafilatura
@@ -115,9 +115,10 @@ def extract_text(text: str, url: str | None) -> Document | None:
     balanced = _run(text, url)
     if precise is None or not precise.text:
         return balanced
-    if balanced is not None and balanced.text:
-        if len(precise.text) < PRECISION_KEEP_RATIO * len(balanced.text):
-            return balanced
+    if balanced is not None and balanced.text and (
+        len(precise.text) < PRECISION_KEEP_RATIO * len(balanced.text)
+    ):
+        return balanced
     return precise
 
 
@@ -138,8 +139,8 @@ def _published(value: str | None) -> datetime | None:
         except ValueError:
             continue
         # A date without a zone is the publisher's local day; UTC is the least wrong guess.
-        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(
-            timezone.utc)
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(
+            UTC)
     return None
 
 

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from typing import Literal
 
 import httpx
@@ -80,7 +80,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     now = time.time() if now is None else now
     return max(0.0, when.timestamp() - now)
 
@@ -325,8 +325,11 @@ class Fetcher:
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
         now = time.monotonic()
         entry = self._robots.get(origin)
-        if entry is not None and entry[1].done() and now - entry[0] > entry[1].result()[1]:
-            entry = None  # expired
+        if entry is not None and entry[1].done():
+            task = entry[1]
+            failed = task.cancelled() or task.exception() is not None
+            if failed or now - entry[0] > task.result()[1]:
+                entry = None  # expired, or a failure that must not stick for 24 hours
         if entry is None:
             entry = (now, asyncio.create_task(self._load_robots(origin)))
             self._robots[origin] = entry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -63,7 +63,7 @@ def test_real_page_text_and_metadata() -> None:
     assert article.text.startswith("Gaming used to be so simple.")
     assert truth["articleBody"].split("\n")[-1].strip()[:60] in article.text
     assert article.title and article.title.startswith("Google Stadia, Microsoft xCloud")
-    assert article.published == datetime(2019, 11, 19, 13, 3, tzinfo=timezone.utc)
+    assert article.published == datetime(2019, 11, 19, 13, 3, tzinfo=UTC)
     assert article.authors == ("Sarah E Needleman",)
     assert article.language == "en"
 
@@ -77,7 +77,7 @@ def test_str_input_gives_the_same_article() -> None:
 def test_pages_give_text_with_utc_dates(key: str) -> None:
     article = read_article(page_html(key), TRUTH[key]["url"])
     assert len(article.text) > 100
-    assert article.published is None or article.published.tzinfo == timezone.utc
+    assert article.published is None or article.published.tzinfo == UTC
     assert all(isinstance(a, str) and a for a in article.authors)
 
 

@@ -92,7 +92,8 @@ def test_compressed_bodies_are_decoded(site: Site, encoding: str) -> None:
 def test_permanent_redirect_chain_exposes_new_location(site: Site) -> None:
     page = fetch(site.url(f"/chain/3?code=301&to={FEED}"))
     assert page.status == 200 and page.url == site.url(FEED)
-    assert len(page.redirects) == 3 and page.redirects[0] == site.url(f"/chain/3?code=301&to={FEED}")
+    assert len(page.redirects) == 3
+    assert page.redirects[0] == site.url(f"/chain/3?code=301&to={FEED}")
     assert permanent_location(page) == site.url(FEED)
 
 
@@ -254,6 +255,18 @@ def test_robots_is_fetched_once_per_origin(site: Site) -> None:
     pages = asyncio.run(run())
     assert [p.body for p in pages] == [site.page_html(k) for k in keys]
     assert site.hits["/robots.txt"] - before == 1
+
+
+def test_robots_group_for_our_user_agent_applies() -> None:
+    other, stop = start_site()
+    try:
+        other.route("/robots.txt", body="User-agent: newsmon\nDisallow: /echo\n\n"
+                                        "User-agent: *\nAllow: /\n")
+        with pytest.raises(BlockedURL):
+            fetch(other.url("/echo"), kind="page")
+        assert fetch(other.url(FEED), kind="page").status == 200
+    finally:
+        stop()
 
 
 def test_unreachable_robots_disallows_and_missing_robots_allows() -> None:

@@ -39,8 +39,8 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, formatdate, parsedate_to_datetime
-from datetime import datetime, timedelta, timezone
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
@@ -57,7 +57,7 @@ GROUND_TRUTH = CORPUS / "extraction" / "ground-truth.json"
 ROBOTS_TXT = b"User-agent: *\nDisallow: /private/\n"
 BOMB_SIZE = 512 * 1024 * 1024
 # Fixed so that ETag/Last-Modified are stable across runs and 304s are testable.
-EPOCH = datetime(2024, 8, 8, 12, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2024, 8, 8, 12, 0, tzinfo=UTC)
 
 Handler = Callable[["_RequestHandler"], None]
 
