@@ -135,6 +135,8 @@ class ActorLinker:
         cands += self._acronym_mentions(doc, cands)
         clusters = link_mentions(doc, cands, self)
         self._add_nominals(doc, cands, clusters)
+        self._add_titles(doc, cands, clusters)
+        cands.sort(key=lambda c: c.start)  # pronoun resolution walks mentions in order
         spans, at = [], {}
         for cand in cands:
             if cand.canon is None:
@@ -252,6 +254,33 @@ class ActorLinker:
             canon = self.vocab.strings[match_id]
             if canon in clusters and not taken.intersection(range(start + 1, end)):
                 cands.append(Cand(start + 1, end, clusters[canon][0], canon, doc[start + 1:end].text))
+
+    def _add_titles(self, doc: Doc, cands: list[Cand], clusters: dict[str, Any]) -> None:
+        """ "the chancellor" after "Chancellor Gordon Brown" is Gordon Brown, when
+        exactly one person in the article carries that title."""
+        titles: dict[tuple[str, ...], set[str]] = {}
+        for cand in cands:
+            if clusters.get(cand.canon, ("",))[0] != "PERSON":
+                continue
+            start = cand.start
+            while start > 0 and doc[start - 1].lower_ in self.lex.titles and doc[start - 1].is_title:
+                start -= 1
+            words = tuple(t.lower_ for t in doc[start:cand.start] if t.lower_ != "former")
+            if words and words[-1] not in ("mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr."):
+                titles.setdefault(words, set()).add(cand.canon)
+        if not titles:
+            return
+        taken = {i for c in cands for i in range(c.start, c.end)}
+        for tok in doc:
+            if tok.lower_ not in ("the", "'s", "’s") or tok.i + 1 in taken:
+                continue
+            for words, people in titles.items():
+                end = tok.i + 1 + len(words)
+                if len(people) == 1 and end <= len(doc) and tuple(
+                        t.lower_ for t in doc[tok.i + 1:end]) == words and doc[tok.i + 1].is_lower:
+                    canon = next(iter(people))
+                    cands.append(Cand(tok.i + 1, end, "PERSON", canon, doc[tok.i + 1:end].text))
+                    break
 
     def fuzzy(self, text: str) -> str | None:
         """A near-miss of a gazetteer name ("Ukraine Defense Contract Group")."""

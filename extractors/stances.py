@@ -255,15 +255,19 @@ def _stance(holder: str, polarity: str, target: tuple[str | None, bool], cue: Cu
     return Stance(holder, polarity, name, is_actor, cue.lemma, evidence(tok.sent), conf), tok
 
 
-def _dedup(found: list[tuple[Stance, Token]], floor: float) -> tuple[list[Stance], list[Cue | str]]:
-    seen: set[tuple[str, str, str | None, int]] = set()
-    out: list[Stance] = []
-    cues: list[str] = []
-    for stance, tok in sorted(found, key=lambda st: st[1].i):
-        key = (stance.holder, stance.polarity, stance.target, stance.evidence.sent_start)
-        if key in seen or stance.confidence < floor:
+def _dedup(found: list[tuple[Stance, Token]], floor: float) -> tuple[list[Stance], list[str]]:
+    """One stance per holder and polarity per sentence: several cues in one
+    sentence ("is proposing a plan ..., suggesting ...") state one position.
+    The reading with an actor target and the higher confidence is kept."""
+    best: dict[tuple[str, str, int], tuple[Stance, Token]] = {}
+    for stance, tok in found:
+        if stance.confidence < floor:
             continue
-        seen.add(key)
-        out.append(stance)
-        cues.append(tok.lemma_.lower())
-    return out, cues
+        key = (stance.holder, stance.polarity, stance.evidence.sent_start)
+        old = best.get(key)
+        rank = (stance.target_is_actor, stance.target is not None, stance.confidence, -tok.i)
+        if old is None or rank > (old[0].target_is_actor, old[0].target is not None,
+                                  old[0].confidence, -old[1].i):
+            best[key] = (stance, tok)
+    kept = sorted(best.values(), key=lambda st: st[1].i)
+    return [st for st, _ in kept], [tok.lemma_.lower() for _, tok in kept]
