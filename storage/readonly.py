@@ -186,6 +186,12 @@ def first_keyword(sql: str, *, dialect: str = "sqlite") -> str:
     return ""
 
 
+def sql_parameters(sql: str) -> list[str]:
+    """Names of the ``:name`` parameters, in order of first use."""
+    names = [text[1:] for kind, text in _tokens(sql, "sqlite") if kind == "param"]
+    return list(dict.fromkeys(names))
+
+
 def to_pyformat(sql: str) -> str:
     """``:name`` -> ``%(name)s`` for psycopg, and every other ``%`` doubled."""
     out = []

@@ -8,8 +8,13 @@ columns differ from what is written here.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
+
+from config.errors import ConfigError
+from config.settings import CONFIG_DIR
 
 ColumnType = Literal["int", "float", "text", "timestamp", "date"]
 
@@ -140,3 +145,94 @@ def view(name: str) -> View:
         return VIEWS[name]
     except KeyError:
         raise KeyError(f"no view {name!r}; known: {', '.join(VIEWS)}") from None
+
+
+# --- the cookbook and the Datasette metadata built from it ----------------
+
+COOKBOOK = CONFIG_DIR / "cookbook.toml"
+DATASETTE_METADATA = CONFIG_DIR / "datasette.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """One research question from config/cookbook.toml."""
+
+    name: str
+    title: str
+    description: str
+    sql: str
+    params: dict[str, Any]
+    expect: dict[str, Any]
+    sql_postgresql: str | None = None
+
+    def sql_for(self, dialect: str) -> str:
+        return self.sql_postgresql if dialect == "postgresql" and self.sql_postgresql else self.sql
+
+
+def load_cookbook(path: Path = COOKBOOK) -> list[Recipe]:
+    """The recipes of ``path``; a malformed entry raises ConfigError naming it."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cookbook {path}: {exc}") from exc
+    recipes = []
+    for i, entry in enumerate(data.get("recipe", [])):
+        try:
+            recipes.append(Recipe(
+                name=entry["name"], title=entry["title"], description=entry["description"],
+                sql=entry["sql"].strip(), params=dict(entry.get("params", {})),
+                expect=dict(entry.get("expect", {})),
+                sql_postgresql=(entry.get("sql_postgresql") or "").strip() or None,
+            ))
+        except (KeyError, AttributeError) as exc:
+            raise ConfigError(f"cookbook {path}: recipe #{i + 1} lacks {exc}") from exc
+    names = [r.name for r in recipes]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"cookbook {path}: recipe names must be unique")
+    return recipes
+
+
+def datasette_metadata(recipes: list[Recipe], *, database: str = "newsmon") -> dict[str, Any]:
+    """Datasette metadata: the cookbook as canned queries, all read-only."""
+    return {
+        "title": "newsmon",
+        "description": "News feeds read into actors, amounts and stances. Query the *_v "
+                       "views; every row links to its article and sentence.",
+        "databases": {database: {
+            "description": "Read-only. " + ", ".join(VIEWS) + " are the stable views.",
+            "queries": {
+                r.name: {"title": r.title, "description": r.description, "sql": r.sql,
+                         "params": list(_param_names(r.sql))}
+                for r in recipes
+            },
+        }},
+    }
+
+
+def _param_names(sql: str) -> dict[str, None]:
+    # Order-preserving set of :name parameters (string literals skipped).
+    from storage.readonly import sql_parameters
+
+    return dict.fromkeys(sql_parameters(sql))
+
+
+def render_datasette_metadata(recipes: list[Recipe], *, database: str = "newsmon") -> str:
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    _Dumper.add_representer(str, _str)
+    header = "# Generated from config/cookbook.toml by storage.views.write_datasette_metadata.\n"
+    body = yaml.dump(datasette_metadata(recipes, database=database), Dumper=_Dumper,
+                     sort_keys=False, allow_unicode=True, width=100)
+    return header + body
+
+
+def write_datasette_metadata(path: Path = DATASETTE_METADATA) -> Path:
+    path.write_text(render_datasette_metadata(load_cookbook()), encoding="utf-8")
+    return path
