@@ -29,6 +29,12 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
+def _view_names() -> list[str]:
+    from storage.views import VIEWS
+
+    return list(VIEWS)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -88,4 +94,35 @@ def _print_table(columns: tuple[str, ...], rows: list[list[Any]]) -> None:
     Console(markup=False, highlight=False, soft_wrap=True).print(table)
 
 
-COMMANDS: list[click.Command] = [sql_command]
+@click.command("export")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Only rows whose day is on or after DATE (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), required=True,
+              help="File format.")
+@click.option("--view", "views", multiple=True, metavar="NAME",
+              type=click.Choice(_view_names()),
+              help="View to export (repeatable); all *_v views when omitted.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True, help="Directory for the files.")
+@pass_app
+def export_command(app: App, since: datetime | None, fmt: str, views: tuple[str, ...],
+                   out_dir: Path) -> None:
+    """Export the researcher views to files, one per view, streaming.
+
+    Rows are read and written in chunks, so any size fits in memory;
+    Parquet files get one row group per chunk.
+
+    \b
+    Example:
+      newsmon export --since 2024-08-01 --format parquet --out exports/
+      newsmon export --format csv --view stances_v --view amounts_v
+    """
+    from storage.export import export_views
+
+    results = export_views(app.db.engine, views, fmt=fmt, out_dir=out_dir,  # type: ignore[arg-type]
+                           since=since.date() if since else None)
+    for result in results:
+        click.echo(f"{result.view}: {result.rows} rows -> {result.path}")
+
+
+COMMANDS: list[click.Command] = [sql_command, export_command]

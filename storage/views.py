@@ -33,6 +33,8 @@ class View:
     columns: tuple[Column, ...]
     # The column `newsmon export --since` filters on.
     since_column: str = "day"
+    # Exports are ordered by this many leading columns (a stable order).
+    order_columns: int = 1
 
     @property
     def column_names(self) -> list[str]:
@@ -134,7 +136,7 @@ VIEWS: dict[str, View] = {
             _c("day", "date", "publication day, or discovery day when unknown"),
             _c("mentions", "int", "mentions of the actor that day"),
             _c("articles", "int", "distinct articles mentioning the actor that day"),
-        )),
+        ), order_columns=4),
     )
 }
 
