@@ -198,6 +198,7 @@ class Fetcher:
         self._all = asyncio.Semaphore(settings.max_connections)
         self._per_host = _HostSlots(settings.per_host_connections)
         self._robots: dict[str, tuple[float, asyncio.Task[tuple[Protego | None, float]]]] = {}
+        self._robots_why: dict[str, str] = {}  # origin -> why its robots.txt was unreachable
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -336,8 +337,11 @@ class Fetcher:
         # shield: one page's deadline must not cancel the fetch other pages await
         parser, _ttl = await asyncio.shield(entry[1])
         if parser is None:
-            raise BlockedURL(f"{url}: robots.txt unreachable, assumed disallowed",
-                             reason="robots")
+            # RFC 9309: unreachable means "disallow for now", not "disallow for ever",
+            # so this reason is retryable (unlike a real robots.txt disallow).
+            why = self._robots_why.get(origin, "server error")
+            raise FetchError(f"{url}: robots.txt unreachable ({why}), assumed disallowed",
+                             reason="robots_unavailable")
         if not parser.can_fetch(str(url), self.settings.http_user_agent):
             raise BlockedURL(f"{url}: disallowed by robots.txt", reason="robots")
 
@@ -350,7 +354,8 @@ class Fetcher:
                                           robots=False)
         except TooLarge:
             return Protego.parse(""), ROBOTS_RETRY_TTL
-        except (FetchError, TimeoutError):
+        except (FetchError, TimeoutError) as exc:
+            self._robots_why[origin] = getattr(exc, "reason", "deadline")
             return None, ROBOTS_RETRY_TTL
         status = hops[-1].response.status_code
         if 200 <= status < 300:

@@ -7,7 +7,6 @@ through the reader, exactly as the daemon would read them.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import sys
 from pathlib import Path
@@ -18,14 +17,10 @@ from pipeline.records import Article
 
 
 def _fetch(url: str, settings: Settings) -> tuple[bytes, str]:
-    from pipeline.fetch import Fetcher
+    from pipeline.fetch import fetch_sync
 
-    async def go() -> tuple[bytes, str]:
-        async with Fetcher(settings) as fetcher:
-            page = await fetcher.get(url, kind="page")
-            return page.body, page.url
-
-    return asyncio.run(go())
+    page = fetch_sync(url, settings, kind="page")
+    return page.body, page.url
 
 
 def _is_url(source: str) -> bool:

@@ -93,7 +93,10 @@ async def fetch_pending(db: Database, fetcher: Fetcher, settings: Settings, stat
                 return article_id, None
             try:
                 page = await fetcher.get(url, kind="page")
-                return article_id, await asyncio.to_thread(read_article, page.body, page.url)
+                return article_id, await asyncio.to_thread(
+                    read_article, page.body, page.url,
+                    content_type=page.headers.get("content-type"),
+                )
             except (FetchError, ReadError) as exc:
                 return article_id, exc
 
