@@ -7,6 +7,8 @@ blocks a restart for at most ``ttl`` seconds; a live daemon renews it.
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -28,7 +30,7 @@ def acquire(db: Database, *, name: str, holder: str, ttl: float) -> str | None:
                 session.add(SchedulerLock(name=name, holder=holder, heartbeat=now,
                                           expires=now + timedelta(seconds=ttl)))
                 return None
-            if row.holder != holder and row.expires > now:
+            if row.holder != holder and row.expires > now and not _dead_local(row.holder):
                 return row.holder
             row.holder, row.heartbeat = holder, now
             row.expires = now + timedelta(seconds=ttl)
@@ -37,6 +39,24 @@ def acquire(db: Database, *, name: str, holder: str, ttl: float) -> str | None:
         # Another process inserted the row between our read and our insert.
         with db.session() as session:
             return session.scalar(select(SchedulerLock.holder).where(SchedulerLock.name == name))
+
+
+def _dead_local(holder: str) -> bool:
+    """True when the holder ran on this host and its process is gone (e.g. SIGKILL).
+
+    Waiting out the TTL is only needed for holders on other machines; a local
+    one we can check, so a crashed daemon can be restarted at once.
+    """
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, owned by someone else
+    return False
 
 
 def release(db: Database, *, name: str, holder: str) -> None:
