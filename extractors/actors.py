@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import spacy
 import srsly
 from rapidfuzz import fuzz, process
 from spacy.language import Language
@@ -51,7 +52,13 @@ class ActorRuler:
 
     def __init__(self, nlp: Language, name: str, *, phrase_matcher_attr: str) -> None:
         self.name = name
-        self.ruler = SpanRuler(nlp, name, spans_key=None, annotate_ents=True, overwrite=True,
+        # SpanRuler turns pattern strings into Docs with its nlp.pipe; given the
+        # full pipeline it would tag and parse a thousand patterns (slow, and
+        # impossible while from_disk is still loading weights). Its own
+        # tokenizer-only pipeline sharing our vocab and tokenizer is enough.
+        tokenize = spacy.blank(nlp.lang, vocab=nlp.vocab)
+        tokenize.tokenizer = nlp.tokenizer
+        self.ruler = SpanRuler(tokenize, name, spans_key=None, annotate_ents=True, overwrite=True,
                                phrase_matcher_attr=phrase_matcher_attr)
 
     def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,

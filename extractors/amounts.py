@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from extractors.gazetteer import Lexicon, load_lexicon
+from extractors.gazetteer import LexiconComponent, Lexicon, load_lexicon
 from extractors.records import Amount
 from extractors.spans import actor_in, evidence
 
@@ -132,7 +132,7 @@ def make_amounts(nlp: Language, name: str, *, max_role_hops: int) -> AmountFinde
     return AmountFinder(nlp, name, max_role_hops=max_role_hops)
 
 
-class AmountFinder:
+class AmountFinder(LexiconComponent):
     """Money mentions -> ``Amount`` records on ``doc._.newsmon_amounts``."""
 
     def __init__(self, nlp: Language, name: str, *, max_role_hops: int) -> None:
@@ -143,7 +143,7 @@ class AmountFinder:
     def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
                    cues_file: Path | None = None) -> None:
         if cues_file is not None:
-            self.lex = load_lexicon(cues_file)
+            self.load_cues(cues_file)
 
     def __call__(self, doc: Doc) -> Doc:
         found = []
@@ -223,7 +223,8 @@ class AmountFinder:
             verb = cue
         if verb is not None:
             deps = {c.dep_: c for c in verb.children}
-            payer, payee = actor_in(deps.get("dobj")), actor_in(deps.get("nsubj"))
+            payer = actor_in(deps.get("dative")) or actor_in(deps.get("dobj"))
+            payee = actor_in(deps.get("nsubj"))
             if payer or payee:
                 return payer, payee
         # Headlines parse badly ("EU fines Meta $841M"): by position around the cue.

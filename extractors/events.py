@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from extractors.gazetteer import Lexicon, load_lexicon
+from extractors.gazetteer import LexiconComponent, Lexicon, load_lexicon
 from extractors.records import Event
 from extractors.spans import actor_in, evidence, resolve
 
@@ -48,7 +48,7 @@ def make_events(nlp: Language, name: str) -> EventBuilder:
     return EventBuilder(nlp, name)
 
 
-class EventBuilder:
+class EventBuilder(LexiconComponent):
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
         self.vocab = nlp.vocab
@@ -58,7 +58,9 @@ class EventBuilder:
     def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
                    cues_file: Path | None = None) -> None:
         if cues_file is not None:
-            self.lex = load_lexicon(cues_file)
+            self.load_cues(cues_file)
+
+    def compile(self) -> None:
         neutral = sorted(lemma for (lemma, kind), cue in self.lex.cues.items()
                          if kind == "verb" and cue.polarity == "none" and cue.event == "consult")
         self.matcher = Matcher(self.vocab)

@@ -133,3 +133,29 @@ def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
 
 def load_lexicon(path: Path) -> Lexicon:
     return parse_lexicon(_read(path, "cues"), f"cues file {path}")
+
+
+class LexiconComponent:
+    """Shared by the components that read the cue lexicon: load it in
+    ``initialize`` and carry it through ``to_disk``/``from_disk`` so a saved
+    pipeline works without the config directory."""
+
+    lex: Lexicon
+    cues_text: str = ""
+
+    def load_cues(self, path: Path) -> None:
+        self.lex = load_lexicon(path)
+        self.cues_text = Path(path).read_text(encoding="utf-8")
+        self.compile()
+
+    def compile(self) -> None:
+        """Rebuild matchers from ``self.lex``; components override."""
+
+    def to_disk(self, path: Path, *, exclude: Any = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "cues.toml").write_text(self.cues_text, encoding="utf-8")
+
+    def from_disk(self, path: Path, *, exclude: Any = ()) -> LexiconComponent:
+        self.load_cues(Path(path) / "cues.toml")
+        return self

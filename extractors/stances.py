@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Token
 
-from extractors.gazetteer import Cue, Lexicon, load_lexicon
+from extractors.gazetteer import LexiconComponent, Cue, Lexicon, load_lexicon
 from extractors.records import Stance
 from extractors.roles import (
     UNDERGO, Context, collect_owners, collect_speakers, has_quote, holder_of, subjects,
@@ -50,7 +50,7 @@ def make_stances(nlp: Language, name: str, *, min_confidence: float) -> StanceFi
     return StanceFinder(nlp, name, min_confidence=min_confidence)
 
 
-class StanceFinder:
+class StanceFinder(LexiconComponent):
     def __init__(self, nlp: Language, name: str, *, min_confidence: float) -> None:
         self.name = name
         self.vocab = nlp.vocab
@@ -62,10 +62,9 @@ class StanceFinder:
     def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
                    cues_file: Path | None = None) -> None:
         if cues_file is not None:
-            self.lex = load_lexicon(cues_file)
-        self._compile()
+            self.load_cues(cues_file)
 
-    def _compile(self) -> None:
+    def compile(self) -> None:
         lex = self.lex
         self.matcher = Matcher(self.vocab)
         for kind, pos in (("verb", ["VERB"]), ("noun", ["NOUN"]), ("adj", ["ADJ", "VERB"])):
