@@ -15,7 +15,6 @@ from typing import Any
 
 import click
 
-from config.errors import ConfigError
 from pipeline.cli import App, pass_app
 
 
@@ -125,4 +124,50 @@ def export_command(app: App, since: datetime | None, fmt: str, views: tuple[str,
         click.echo(f"{result.view}: {result.rows} rows -> {result.path}")
 
 
-COMMANDS: list[click.Command] = [sql_command, export_command]
+@click.command("digest")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Day of the digest (default: today in digest_tz).")
+@click.option("--dry-run", is_flag=True, help="Build the digest but send nothing.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --dry-run: write the preview to FILE (.eml or .html).")
+@pass_app
+def digest_command(app: App, day: datetime | None, dry_run: bool, out: Path | None) -> None:
+    """Send the daily digest now (once per day and recipient), or preview it.
+
+    A digest already sent to a recipient for that day is not sent again.
+
+    \b
+    Example:
+      newsmon digest --date 2024-08-08 --dry-run --out digest.html
+      newsmon digest
+    """
+    from pipeline.digest import build_digest, compose, message_id, preview_html, render_text
+    from pipeline.digest import send_digest
+
+    settings = app.settings
+    the_day = day.date() if day else datetime.now(settings.zone).date()
+    if out is not None and not dry_run:
+        raise click.UsageError("--out needs --dry-run")
+    if not dry_run:
+        report = send_digest(app.db, settings, day=the_day)
+        click.echo(f"digest {the_day}: sent to {len(report.sent)}, "
+                   f"already sent to {len(report.already_sent)}")
+        return
+    with app.db.session() as session:
+        message = build_digest(session, day=the_day, settings=settings)
+    if out is None:
+        click.echo(render_text(message))
+    elif out.suffix == ".eml":
+        recipient = (settings.digest_to or [settings.digest_from])[0]
+        mail = compose(message, sender=settings.digest_from, recipient=recipient,
+                       message_id=message_id(the_day, recipient))
+        out.write_bytes(bytes(mail))
+    elif out.suffix in (".html", ".htm"):
+        out.write_text(preview_html(message), encoding="utf-8")
+    else:
+        raise click.BadParameter("the preview file must end in .eml or .html", param_hint="--out")
+    if out is not None:
+        click.echo(f"digest {the_day}: preview written to {out}")
+
+
+COMMANDS: list[click.Command] = [sql_command, export_command, digest_command]
