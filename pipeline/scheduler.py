@@ -23,6 +23,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -85,7 +86,7 @@ class Daemon:
         try:
             from pipeline.digest import digest_due, send_digest
 
-            day = digest_due(self.db, self.settings)
+            day = digest_due(self.db, self.settings, _now(self.settings))
             if day is not None:
                 send_digest(self.db, self.settings, day=day)
         except NewsmonError as exc:
@@ -140,9 +141,7 @@ class Daemon:
         return 1 if self._failed.is_set() else 0
 
 
-def _now(settings: Settings):  # noqa: ANN202
-    from datetime import datetime
-
+def _now(settings: Settings) -> datetime:
     return datetime.now(settings.zone)
 
 
