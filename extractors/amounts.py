@@ -47,7 +47,7 @@ _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SCALE = r"(?:thousand|million|billion|trillion|mln|bln|trn|mn|bn|tn|k|m|b)\b"
 _POST = (r"(?:(?:US|U\.S\.|American|Canadian|Australian|New Zealand|Hong Kong|Singapore|Swiss)\s)?"
          r"(?:dollars?|euros?|pounds?(?:\ssterling)?|sterling|yen|yuan|renminbi|rupees?|roubles?"
-         r"|rubles?|francs?|hryvnias?|pence|cents?)\b|p\b")
+         r"|rubles?|francs?|hryvnias?|pence|cents?)\b|(?<=\d)p\b(?!\.?m\b)")
 MONEY = re.compile(
     rf"(?<![\w$€£])(?:(?P<pre>{_PRE})\s?)?(?P<num>{_NUM})(?:[\s-]?(?P<scale>{_SCALE}))?"
     rf"(?:\s?(?:-|–|to)\s?(?:{_PRE})?\s?(?P<num2>{_NUM})(?:[\s-]?(?P<scale2>{_SCALE}))?)?"

@@ -110,9 +110,19 @@ class StanceFinder(LexiconComponent):
             return None
         if cue.particle:
             wanted = set(cue.particle.split("|"))
-            if not any(c.dep_ in ("prt", "prep", "advmod") and c.lower_ in wanted for c in tok.children):
+            found = [c for c in tok.children if c.dep_ in ("prt", "prep", "advmod") and c.lower_ in wanted]
+            if not found or (found[0].lower_ == "with" and not self._punitive(found[0])):
                 return None
         return cue
+
+    def _punitive(self, prep: Token) -> bool:
+        """ "hit X with a fine/tariffs" is a stance; "hit X with a helmet" is not."""
+        for tok in prep.subtree:  # "with a 797.72-million euro (...) fine" parses oddly
+            lemma = tok.lemma_.lower()
+            cue = self.lex.cues.get((lemma, "noun"))
+            if lemma in self.lex.penalty_words or (cue is not None and cue.polarity == "oppose"):
+                return True
+        return False
 
     def _verb(self, tok: Token, ctx: Context) -> list[tuple[Stance, Token]]:
         cue = self._cue(tok, "verb")

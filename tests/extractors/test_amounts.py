@@ -60,3 +60,8 @@ def test_fine_is_paid_by_the_fined(run) -> None:
 def test_annual_amount(run) -> None:
     a = run("Germany pledged €8 billion a year to the fund.")
     assert a.amounts[0].period_years == 1
+
+
+@pytest.mark.parametrize("text", ["4 p.m.", "the 5 p.m. meeting"])
+def test_clock_times_are_not_pence(text: str) -> None:
+    assert parse_money(text) is None
