@@ -170,4 +170,57 @@ def digest_command(app: App, day: datetime | None, dry_run: bool, out: Path | No
         click.echo(f"digest {the_day}: preview written to {out}")
 
 
-COMMANDS: list[click.Command] = [sql_command, export_command, digest_command]
+def datasette_argv(path: Path, *, metadata: Path, host: str, port: int,
+                   timeout_s: float, max_rows: int) -> list[str]:
+    """The ``datasette serve`` command line for a read-only browse of ``path``."""
+    return [
+        sys.executable, "-m", "datasette", "serve", str(path),
+        "--metadata", str(metadata), "--host", host, "--port", str(port),
+        "--setting", "sql_time_limit_ms", str(max(1, int(timeout_s * 1000))),
+        "--setting", "max_returned_rows", str(max_rows),
+        "--setting", "allow_download", "off",
+    ]
+
+
+@click.command("browse")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="TCP port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; keep 127.0.0.1 unless a proxy guards it.")
+@pass_app
+def browse_command(app: App, port: int, host: str) -> None:
+    """Browse the database read-only in Datasette, with the cookbook as canned queries.
+
+    Datasette 0.65 reads SQLite files only; for PostgreSQL use `newsmon sql`.
+    The file is opened mode=ro (it stays live while the daemon writes);
+    only SELECTs run, within sql_timeout and sql_max_rows.
+
+    \b
+    Example:
+      newsmon browse --port 8001    # then open http://127.0.0.1:8001/newsmon
+    """
+    import os
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    from storage.views import load_cookbook, render_datasette_metadata
+
+    settings = app.settings
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise click.ClickException(
+            "newsmon browse serves SQLite database files only (Datasette 0.65); "
+            "for PostgreSQL use `newsmon sql` or a PostgreSQL client with a read-only role")
+    app.db.dispose()  # opening it brought the schema (and the views) up to date
+    path = Path(url.database).resolve()
+    metadata = Path(tempfile.mkdtemp(prefix="newsmon-browse-")) / "metadata.yaml"
+    metadata.write_text(render_datasette_metadata(load_cookbook(), database=path.stem),
+                        encoding="utf-8")
+    argv = datasette_argv(path, metadata=metadata, host=host, port=port,
+                          timeout_s=settings.sql_timeout, max_rows=settings.sql_max_rows)
+    sys.stdout.flush()
+    os.execv(argv[0], argv)  # become datasette: signals and exit status are its own
+
+
+COMMANDS: list[click.Command] = [sql_command, export_command, digest_command, browse_command]
