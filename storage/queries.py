@@ -9,8 +9,9 @@ canonical URL, GUID within a feed, text hash), so a re-poll never duplicates.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -28,6 +29,18 @@ PERMANENT_REASONS = frozenset(
     {"http_404", "http_410", "http_401", "http_403", "http_451", "blocked_url", "robots",
      "too_large", "no_text", "encoding", "not_html"}
 )
+
+
+# Caps on what one page may put in the database. 2 MB of text is ~300,000
+# words, far beyond any article: more is a mirror, a log or an attack, and
+# would cost the extractor minutes. Truncation is recorded, never silent.
+MAX_TEXT_CHARS = 2_000_000
+MAX_TITLE_CHARS = 1000
+MAX_AUTHOR_CHARS = 200
+MAX_AUTHORS = 50
+# C0 controls except tab, newline and carriage return, and DEL: no reader
+# needs them, and PostgreSQL refuses NUL in text outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def utcnow() -> datetime:
@@ -166,12 +179,15 @@ def add_entries(entries: Iterable[FeedEntry], *, session: Session, now: datetime
     fresh = [e for e in entries if e.guid not in known]
     new = 0
     if fresh:
-        new = session.execute(insert(Article).values([
+        inserted = session.execute(insert(Article).values([
             {"url": e.link, "guid": e.guid, "feed_id": e.feed_id, "title": e.title,
              "published": e.published, "discovered_at": now, "status": "pending",
              "attempts": 0, "authors": []}
             for e in fresh
-        ]).on_conflict_do_nothing(index_elements=["url"])).rowcount or 0
+        ]).on_conflict_do_nothing(index_elements=["url"]).returning(Article.id)).all()
+        # RETURNING lists only the rows inserted; rowcount is -1 for a multi-row
+        # insert on psycopg, so counting returned ids is the portable way.
+        new = len(inserted)
         ids = dict(session.execute(
             select(Article.url, Article.id).where(Article.url.in_([e.link for e in fresh]))
         ).all())
@@ -193,7 +209,10 @@ def add_entries(entries: Iterable[FeedEntry], *, session: Session, now: datetime
 
 
 def claim_pending(*, session: Session, now: datetime, limit: int) -> list[tuple[int, str]]:
-    """Articles whose page should be fetched now: (id, url)."""
+    """Articles whose page should be fetched now: (id, url).
+
+    ``next_attempt`` in the future means a retry is scheduled or a worker has it.
+    """
     query = (
         select(Article.id, Article.url)
         .where(Article.status == "pending",
@@ -211,6 +230,7 @@ def store_article(article_id: int, read: ReadArticle, *, session: Session,
     row = session.get(Article, article_id)
     if row is None:
         return "missing"
+    read, notes = fit_article(read)
     digest = text_hash(read.text)
     twin = session.scalar(
         select(Article.id).where(Article.text_hash == digest, Article.id != article_id).limit(1)
@@ -221,6 +241,7 @@ def store_article(article_id: int, read: ReadArticle, *, session: Session,
                                       else read.published)
     row.authors, row.language = list(read.authors), read.language
     row.text, row.text_hash, row.fetched_at = read.text, digest, now
+    row.next_attempt = None  # a retry schedule or a worker's claim ends here
     row.attempts += 1
     if twin is not None:
         # The same story under another URL: keep the row (its source counts) but
@@ -229,8 +250,31 @@ def store_article(article_id: int, read: ReadArticle, *, session: Session,
     else:
         row.status, row.skip_reason = "fetched", None
     session.add(FetchAttempt(article_id=article_id, url=row.url, kind="page", at=now,
-                             status=200, outcome="ok", bytes=len(read.text)))
+                             status=200, outcome="ok", bytes=len(read.text),
+                             error="; ".join(notes) or None))
     return row.status
+
+
+def fit_article(read: ReadArticle) -> tuple[ReadArticle, list[str]]:
+    """``read`` with control characters removed and fields capped, and a note per change."""
+    notes: list[str] = []
+    text = _CONTROL.sub("", read.text)
+    if len(text) != len(read.text):
+        notes.append(f"control_chars_removed: {len(read.text) - len(text)}")
+    if len(text) > MAX_TEXT_CHARS:
+        notes.append(f"text_truncated: {len(text)} -> {MAX_TEXT_CHARS} chars")
+        text = text[:MAX_TEXT_CHARS]
+    title = " ".join(_CONTROL.sub(" ", read.title or "").split())
+    if len(title) > MAX_TITLE_CHARS:
+        notes.append(f"title_truncated: {len(title)} chars")
+    authors = [" ".join(_CONTROL.sub(" ", a).split())[:MAX_AUTHOR_CHARS] for a in read.authors]
+    authors = [a for a in dict.fromkeys(authors) if a]
+    if len(authors) > MAX_AUTHORS:
+        notes.append(f"authors_truncated: {len(authors)}")
+    language = _CONTROL.sub("", read.language or "")[:20] or None
+    fitted = replace(read, text=text, title=title[:MAX_TITLE_CHARS] or None,
+                     authors=tuple(authors[:MAX_AUTHORS]), language=language)
+    return fitted, notes
 
 
 def record_page_failure(article_id: int, reason: str, detail: str, *, session: Session,
@@ -255,9 +299,15 @@ def record_page_failure(article_id: int, reason: str, detail: str, *, session: S
     return row.status
 
 
-def pending_extraction(*, session: Session, limit: int) -> list[tuple[int, str]]:
-    """Fetched articles waiting for analysis: (id, text)."""
-    query = select(Article.id, Article.text).where(Article.status == "fetched")
+def pending_extraction(*, session: Session, now: datetime, limit: int) -> list[tuple[int, str]]:
+    """Fetched articles waiting for analysis: (id, text).
+
+    ``next_attempt`` in the future means a worker has it (see pipeline.tasks).
+    """
+    query = select(Article.id, Article.text).where(
+        Article.status == "fetched",
+        (Article.next_attempt.is_(None)) | (Article.next_attempt <= now),
+    )
     return [(r.id, r.text or "") for r in session.execute(query.order_by(Article.id).limit(limit))]
 
 
@@ -272,3 +322,32 @@ def reset_for_reprocess(*, session: Session, since: datetime | None) -> int:
     if since is not None:
         stmt = stmt.where(Article.discovered_at >= since)
     return session.execute(stmt.values(status="fetched")).rowcount or 0
+
+
+def hold(article_ids: Sequence[int], *, session: Session, until: datetime) -> None:
+    """Keep articles out of claim_pending/pending_extraction until ``until``.
+
+    Dispatching work to Celery workers sets this so the next tick does not send
+    the same article again; if a worker dies, the hold expires and it is re-sent.
+    """
+    if article_ids:
+        session.execute(update(Article).where(Article.id.in_(list(article_ids)))
+                        .values(next_attempt=until))
+
+
+def extraction_due_ids(*, session: Session, now: datetime, limit: int) -> list[int]:
+    """Ids of fetched articles waiting for analysis and not held by a worker."""
+    return list(session.scalars(
+        select(Article.id)
+        .where(Article.status == "fetched",
+               (Article.next_attempt.is_(None)) | (Article.next_attempt <= now))
+        .order_by(Article.id).limit(limit)
+    ))
+
+
+def texts_of(article_ids: Sequence[int], *, session: Session) -> list[tuple[int, str]]:
+    """(id, text) of these articles that are still waiting for analysis."""
+    rows = session.execute(select(Article.id, Article.text)
+                           .where(Article.id.in_(list(article_ids)), Article.status == "fetched")
+                           .order_by(Article.id))
+    return [(r.id, r.text or "") for r in rows]
