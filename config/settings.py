@@ -129,6 +129,17 @@ class Settings(BaseSettings):
         description="spaCy pipeline package or path (any spaCy 3.8 English pipeline).",
     )
     extract_batch_size: int = Field(32, ge=1, description="Articles per nlp.pipe batch.")
+    languages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["en"],
+        description="Languages (comma-separated codes) the spaCy model reads; pages in "
+        "others are stored but not analysed. Empty: analyse everything.",
+    )
+    # --- scale-out -----------------------------------------------------
+    broker_url: str | None = Field(
+        None,
+        description="Celery broker (redis://host:6379/0 or amqp://user:pw@host//). Set: the "
+        "daemon sends fetch and extract work to `newsmon worker` processes. Empty: in-process.",
+    )
     # --- researchers' SQL ----------------------------------------------
     sql_timeout: Duration = Field(10.0, description="Seconds a researcher's query may run.")
     sql_max_rows: int = Field(10000, ge=1, description="Rows `newsmon sql` returns at most.")
@@ -165,6 +176,11 @@ class Settings(BaseSettings):
     @classmethod
     def _networks(cls, value: Any) -> Any:
         return [ipaddress.ip_network(v, strict=False) for v in _split_csv(value)]
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _languages(cls, value: Any) -> Any:
+        return [v.lower() for v in _split_csv(value)]
 
     @field_validator("digest_to", mode="before")
     @classmethod

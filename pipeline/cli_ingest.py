@@ -269,3 +269,33 @@ def reprocess(app: App, since: datetime | None) -> None:
 COMMANDS = [run, fetch, feeds, read, status, db, reprocess]
 
 __all__ = ["COMMANDS"]
+
+
+@click.command()
+@click.option("--concurrency", type=int, default=None,
+              help="Worker processes (default: one per core).")
+@pass_app
+def worker(app: App, concurrency: int | None) -> None:
+    """Run a Celery worker that fetches pages and extracts articles for the daemon.
+
+    Needs NEWSMON_BROKER_URL and a database all workers share (PostgreSQL).
+
+    \b
+    Example:
+      NEWSMON_BROKER_URL=redis://127.0.0.1:6379/0 newsmon worker --concurrency 2
+    """
+    from config.errors import ConfigError
+    from pipeline.tasks import app as celery_app
+    from pipeline.tasks import configure
+
+    if not app.settings.broker_url:
+        raise ConfigError("newsmon worker needs NEWSMON_BROKER_URL (a Redis or RabbitMQ URL)")
+    configure(app.settings)
+    argv = ["worker", "--queues", "newsmon", "--loglevel", app.settings.log_level,
+            "--without-gossip", "--without-mingle"]
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    celery_app.worker_main(argv)
+
+
+COMMANDS.append(worker)

@@ -42,6 +42,8 @@ class CycleStats:
     pages_failed: int = 0
     duplicates: int = 0
     extracted: int = 0
+    dispatched_pages: int = 0  # sent to Celery workers (NEWSMON_BROKER_URL)
+    dispatched_articles: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -84,7 +86,13 @@ async def fetch_pending(db: Database, fetcher: Fetcher, settings: Settings, stat
                         limit: int = 5000) -> None:
     with db.session() as session:
         pending = queries.claim_pending(session=session, now=queries.utcnow(), limit=limit)
+    await fetch_articles(db, fetcher, settings, pending, stats, stop, progress)
 
+
+async def fetch_articles(db: Database, fetcher: Fetcher, settings: Settings,
+                         items: list[tuple[int, str]], stats: CycleStats, stop: threading.Event,
+                         progress: Progress | None = None) -> None:
+    """Fetch, read and store these (id, url) pages; each page commits on its own."""
     slots = asyncio.Semaphore(settings.max_connections)
 
     async def one(article_id: int, url: str):  # noqa: ANN202
@@ -100,7 +108,7 @@ async def fetch_pending(db: Database, fetcher: Fetcher, settings: Settings, stat
             except (FetchError, ReadError) as exc:
                 return article_id, exc
 
-    tasks = [asyncio.create_task(one(a, u)) for a, u in pending]
+    tasks = [asyncio.create_task(one(a, u)) for a, u in items]
     for done, task in enumerate(asyncio.as_completed(tasks), 1):
         article_id, outcome = await task
         if outcome is None:
@@ -122,7 +130,8 @@ def _store_page(db: Database, settings: Settings, article_id: int, outcome: obje
             )
             stats.pages_failed += 1
         else:
-            new_status = queries.store_article(article_id, outcome, session=session)
+            new_status = queries.store_article(article_id, outcome, session=session,
+                                               languages=settings.languages)
             stats.pages_fetched += 1
             stats.duplicates += new_status == "skipped"
 
@@ -130,37 +139,53 @@ def _store_page(db: Database, settings: Settings, article_id: int, outcome: obje
 def extract_fetched(db: Database, settings: Settings, stats: CycleStats, stop: threading.Event,
                     progress: Progress | None = None) -> None:
     """Analyse fetched articles in batches until none are left or we are told to stop."""
+    while not stop.is_set():
+        with db.session() as session:
+            batch = queries.pending_extraction(session=session, now=queries.utcnow(),
+                                               limit=settings.extract_batch_size)
+        if not batch:
+            return
+        extract_articles(db, settings, batch, stats, stop, progress)
+
+
+def extract_articles(db: Database, settings: Settings, items: list[tuple[int, str]],
+                     stats: CycleStats, stop: threading.Event,
+                     progress: Progress | None = None) -> None:
+    """Analyse (id, text) items; each article's rows commit with its status flip."""
     from pipeline.analysis import Extractor
 
     extractor = Extractor.shared(settings)
-    while not stop.is_set():
-        with db.session() as session:
-            batch = queries.pending_extraction(session=session, limit=settings.extract_batch_size)
-        if not batch:
+    for article_id, analysis in extractor.run(items):
+        with db.transaction() as session:
+            extractor.store(int(article_id), analysis, session=session)
+        stats.extracted += 1
+        if progress:
+            progress("extract", stats.extracted, stats.extracted + len(items))
+        if stop.is_set():
             return
-        for article_id, analysis in extractor.run(batch):
-            with db.transaction() as session:
-                extractor.store(article_id, analysis, session=session)
-            stats.extracted += 1
-            if progress:
-                progress("extract", stats.extracted, stats.extracted + len(batch))
-            if stop.is_set():
-                return
 
 
 def run_cycle(db: Database, settings: Settings, *, stop: threading.Event | None = None,
-              progress: Progress | None = None, extract: bool = True) -> CycleStats:
-    """Poll, fetch and read, then extract: one full pass over what is due."""
+              progress: Progress | None = None, extract: bool = True,
+              remote: bool = False) -> CycleStats:
+    """Poll, fetch and read, then extract: one full pass over what is due.
+
+    ``remote``: poll here, then send fetching and extraction to Celery workers.
+    """
     stop = stop or threading.Event()
     stats = CycleStats()
 
     async def ingest() -> None:
         async with Fetcher(settings) as fetcher:
             await poll_due(db, fetcher, settings, stats, stop, progress)
-            if not stop.is_set():
+            if not stop.is_set() and not remote:
                 await fetch_pending(db, fetcher, settings, stats, stop, progress)
 
     asyncio.run(ingest())
-    if extract and not stop.is_set():
+    if remote and not stop.is_set():
+        from pipeline.tasks import dispatch
+
+        stats.dispatched_pages, stats.dispatched_articles = dispatch(db, settings)
+    elif extract and not stop.is_set():
         extract_fetched(db, settings, stats, stop, progress)
     return stats

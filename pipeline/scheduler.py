@@ -66,7 +66,8 @@ class Daemon:
         if self.stop.is_set():
             return
         try:
-            stats = run_cycle(self.db, self.settings, stop=self.stop)
+            stats = run_cycle(self.db, self.settings, stop=self.stop,
+                              remote=bool(self.settings.broker_url))
             log.info("cycle done", extra={"stats": vars(stats)})
         except NewsmonError as exc:
             log.error("cycle failed", extra={"error": str(exc), "reason": exc.reason})

@@ -135,6 +135,11 @@ class Article(Base):
             "status IN ('pending','fetched','extracted','skipped','failed')", name="status"
         ),
         Index("ix_articles_status_next", "status", "next_attempt"),
+        # Views reach an article's dates, duplicate flag and feed without reading
+        # the row, which carries the whole text (migration 0002).
+        Index("ix_articles_id_dates", "id", "published", "discovered_at", "duplicate_of",
+              "feed_id"),
+        Index("ix_articles_duplicate_of", "duplicate_of"),
     )
 
 
@@ -227,6 +232,11 @@ class Amount(_Evidence, Base):
         Index("ix_amounts_article", "article_id"),
         Index("ix_amounts_recipient", "recipient_id"),
         Index("ix_amounts_donor", "donor_id"),
+        # Covering indexes for "amounts to/from X by month" (migration 0002).
+        Index("ix_amounts_recipient_article", "recipient_id", "article_id", "currency", "value",
+              "donor_id"),
+        Index("ix_amounts_donor_article", "donor_id", "article_id", "currency", "value",
+              "recipient_id"),
     )
 
 
@@ -246,6 +256,9 @@ class Stance(_Evidence, Base):
         Index("ix_stances_article", "article_id"),
         Index("ix_stances_target", "target_id"),
         Index("ix_stances_holder", "holder_id"),
+        # "Stances on/of X in the last N days" (migration 0002).
+        Index("ix_stances_target_article", "target_id", "article_id"),
+        Index("ix_stances_holder_article", "holder_id", "article_id"),
     )
 
 

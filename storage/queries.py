@@ -224,8 +224,12 @@ def claim_pending(*, session: Session, now: datetime, limit: int) -> list[tuple[
 
 
 def store_article(article_id: int, read: ReadArticle, *, session: Session,
-                  now: datetime | None = None) -> str:
-    """Save a read page; returns the new status (fetched, or skipped as duplicate)."""
+                  now: datetime | None = None, languages: Sequence[str] = ()) -> str:
+    """Save a read page; returns the new status (fetched, or skipped with a reason).
+
+    ``languages``: primary language codes the extractors handle; a page the reader
+    found to be in another language is stored but not analysed.
+    """
     now = now or utcnow()
     row = session.get(Article, article_id)
     if row is None:
@@ -247,12 +251,18 @@ def store_article(article_id: int, read: ReadArticle, *, session: Session,
         # The same story under another URL: keep the row (its source counts) but
         # analyse only the first copy, so counts are not inflated.
         row.status, row.skip_reason, row.duplicate_of = "skipped", "duplicate_text", twin
+    elif languages and read.language and _primary(read.language) not in languages:
+        row.status, row.skip_reason = "skipped", f"language_{_primary(read.language)}"
     else:
         row.status, row.skip_reason = "fetched", None
     session.add(FetchAttempt(article_id=article_id, url=row.url, kind="page", at=now,
                              status=200, outcome="ok", bytes=len(read.text),
                              error="; ".join(notes) or None))
     return row.status
+
+
+def _primary(language: str) -> str:
+    return language.replace("_", "-").split("-")[0].lower()
 
 
 def fit_article(read: ReadArticle) -> tuple[ReadArticle, list[str]]:

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.support.paths",
     "tests.support.site",
     "tests.support.db",
+    "tests.support.smtp",
 ]

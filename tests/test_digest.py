@@ -21,7 +21,7 @@ from pipeline.digest import build_digest, digest_due, message_id, send_digest
 from storage.db import Database, open_database
 from storage.models import Actor, Article, DigestLog, Feed, Stance
 from tests.support.rows import ANCHOR, DIGEST_DAY, fill_realistic
-from tests.support.smtp import SMTPServer, free_port, smtp_server  # noqa: F401  (fixture)
+from tests.support.smtp import SMTPServer, free_port
 
 RECIPIENT = "researcher@example.org"
 HOSTILE_DAY = date(2024, 9, 2)

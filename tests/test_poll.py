@@ -65,6 +65,7 @@ def test_poll_stores_entries_then_304_and_restart_resumes(db: Database, db_url: 
     first = poll_and_record(db, settings, "site")
     assert first.status == 200 and len(first.entries) == 12
     assert count(db, Article) == 12
+    assert feed_row(db, "site").last_new_items == 12
     second = poll_and_record(db, settings, "site")
     assert second.status == 304 and second.entries == ()
     # A restart is a new process: only the database carries the state over.

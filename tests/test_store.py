@@ -1,0 +1,77 @@
+"""Storing read pages: dedup by text hash, language gate, retries with recorded reasons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from config.feeds import FeedSpec
+from pipeline.articles import read_article
+from pipeline.records import FeedEntry
+from storage import queries
+from storage.db import Database
+from storage.models import Article, Feed
+
+GERMAN = ("<html lang='de'><head><title>Haushalt</title></head><body><article><p>"
+          + "Die Bundesregierung hat am Mittwoch den Haushalt für das kommende Jahr "
+            "beschlossen, der deutlich höhere Ausgaben für die Verteidigung vorsieht. " * 8
+          + "</p></article></body></html>")
+ENGLISH = ("<html lang='en'><head><title>Budget</title></head><body><article><p>"
+           + "The government approved next year's budget on Wednesday, with much higher "
+             "spending on defence and a new fund for Ukraine. " * 8
+           + "</p></article></body></html>")
+
+
+def pending(db: Database, *urls: str) -> list[int]:
+    now = queries.utcnow()
+    with db.transaction() as s:
+        queries.sync_feeds([FeedSpec("f", "https://example.org/rss")], session=s,
+                           default_interval=900)
+        feed_id = s.scalar(select(Feed.id))
+        queries.add_entries([FeedEntry(feed_id, u, None, None, None) for u in urls],
+                            session=s, now=now)
+        return [s.scalar(select(Article.id).where(Article.url == u)) for u in urls]
+
+
+def test_language_gate_and_text_dedup(db: Database):
+    de, en, en_twin = pending(db, "https://a.example/de", "https://a.example/en",
+                              "https://b.example/en-copy")
+    with db.transaction() as s:
+        assert queries.store_article(de, read_article(GERMAN, "https://a.example/de"),
+                                     session=s, languages=["en"]) == "skipped"
+        assert queries.store_article(en, read_article(ENGLISH, "https://a.example/en"),
+                                     session=s, languages=["en"]) == "fetched"
+        assert queries.store_article(en_twin, read_article(ENGLISH, "https://b.example/x"),
+                                     session=s, languages=["en"]) == "skipped"
+    with db.session() as s:
+        rows = {a.id: a for a in s.scalars(select(Article))}
+    assert rows[de].skip_reason == "language_de" and rows[de].text  # kept, not analysed
+    assert rows[en_twin].skip_reason == "duplicate_text" and rows[en_twin].duplicate_of == en
+    with db.session() as s:
+        due = queries.pending_extraction(session=s, now=queries.utcnow(), limit=10)
+    assert [i for i, _ in due] == [en]
+
+
+def test_failures_retry_then_give_up_with_reason(db: Database):
+    (article,) = pending(db, "https://a.example/flaky")
+    for attempt in range(1, 4):
+        with db.transaction() as s:
+            status = queries.record_page_failure(article, "http_503", "HTTP 503", session=s,
+                                                 status=503, max_attempts=3, retry_after=60)
+        with db.session() as s:
+            row = s.get(Article, article)
+            claimable = queries.claim_pending(session=s, now=queries.utcnow(), limit=10)
+        if attempt < 3:
+            assert status == "pending" and row.skip_reason == "retrying: http_503"
+            assert row.next_attempt > queries.utcnow() + timedelta(seconds=59)
+            assert claimable == []  # not before its retry time
+    assert status == "failed" and row.skip_reason == "http_503 after 3 attempts"
+
+
+def test_permanent_failure_is_skipped_at_once(db: Database):
+    (article,) = pending(db, "https://a.example/missing")
+    with db.transaction() as s:
+        status = queries.record_page_failure(article, "http_404", "HTTP 404", session=s,
+                                             status=404, max_attempts=3)
+    assert status == "skipped"
