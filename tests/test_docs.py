@@ -54,3 +54,17 @@ def test_readme_gives_exactly_two_setup_commands():
     block = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"^\s*(make \w+)\s*$", block, flags=re.M)
     assert commands == ["make run", "make test"]
+
+
+def test_readme_documents_every_view_column_and_recipe():
+    from storage.views import VIEWS, load_cookbook
+
+    for name, view in VIEWS.items():
+        section = README.split(f"#### `{name}`", 1)
+        assert len(section) == 2, f"README lacks view {name}"
+        body = section[1].split("\n#### ", 1)[0]
+        missing = [c.name for c in view.columns if f"| `{c.name}` |" not in body]
+        assert not missing, f"README {name} lacks columns {missing}"
+    for recipe in load_cookbook():
+        assert f"### {recipe.title}" in README, f"README lacks recipe {recipe.name}"
+        assert recipe.sql.strip() in README, f"README SQL of {recipe.name} differs from config"
