@@ -224,8 +224,9 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         cap = self.settings.max_feed_bytes if kind == "feed" else self.settings.max_page_bytes
         try:
-            async with asyncio.timeout(self.settings.request_deadline):
-                hops = await self._follow(url, headers, cap, robots=kind == "page")
+            async with asyncio.timeout(self.settings.request_deadline) as budget:
+                hops = await self._follow(url, headers, cap, robots=kind == "page",
+                                          budget=budget)
         except TimeoutError as exc:
             raise FetchTimeout(
                 f"{url}: no complete answer within {self.settings.request_deadline:g} s",
@@ -234,7 +235,8 @@ class Fetcher:
         return self._page(hops, etag, last_modified, time.monotonic() - started)
 
     async def _follow(
-        self, url: str, headers: dict[str, str], cap: int, *, robots: bool
+        self, url: str, headers: dict[str, str], cap: int, *, robots: bool,
+        budget: asyncio.Timeout | None = None,
     ) -> list[_Hop]:
         """Request ``url`` and its redirects; the last hop's body is read."""
         allowed = self.settings.allowed_networks
@@ -245,7 +247,7 @@ class Fetcher:
             if robots and self.settings.respect_robots:
                 await self._check_robots(target)
             seen.add(str(target))
-            hop = await self._request(target, headers, cap)
+            hop = await self._request(target, headers, cap, budget)
             hops.append(hop)
             status = hop.response.status_code
             location = hop.response.headers.get("Location")
@@ -262,9 +264,19 @@ class Fetcher:
             if str(target) in seen:
                 raise FetchError(f"{url}: redirect loop at {target}", reason="redirect_loop")
 
-    async def _request(self, url: httpx.URL, headers: dict[str, str], cap: int) -> _Hop:
+    async def _request(self, url: httpx.URL, headers: dict[str, str], cap: int,
+                       budget: asyncio.Timeout | None = None) -> _Hop:
         """One HTTP exchange under the connection limits; body read only for 2xx."""
+        # Waiting for our own connection slots is not the server's time: the
+        # deadline pauses meanwhile, or the 20th page of a one-host feed times out unsent.
+        loop = asyncio.get_running_loop()
+        when = budget.when() if budget is not None else None
+        left = None if when is None else when - loop.time()
+        if budget is not None and left is not None:
+            budget.reschedule(None)
         async with self._per_host(url.netloc.decode("ascii")), self._all:
+            if budget is not None and left is not None:
+                budget.reschedule(loop.time() + left)
             request = self._client.build_request("GET", url, headers=headers)
             try:
                 response = await self._client.send(request, stream=True)
@@ -349,9 +361,9 @@ class Fetcher:
         """(parser, ttl); parser None means disallow everything (RFC 9309 §2.3.1.4)."""
         headers = {"Accept": _ACCEPT["robots"]}
         try:
-            async with asyncio.timeout(self.settings.request_deadline):
+            async with asyncio.timeout(self.settings.request_deadline) as budget:
                 hops = await self._follow(origin + "/robots.txt", headers, ROBOTS_MAX_BYTES,
-                                          robots=False)
+                                          robots=False, budget=budget)
         except TooLarge:
             return Protego.parse(""), ROBOTS_RETRY_TTL
         except (FetchError, TimeoutError) as exc:
