@@ -38,6 +38,10 @@ SEED = 20240808
 
 # --- shared helpers -------------------------------------------------------------
 
+def _date(hours_ago: int) -> str:
+    return formatdate((EPOCH - timedelta(hours=hours_ago)).timestamp(), usegmt=True)
+
+
 def register_feeds(site: Site, prefix: str, feeds: dict[str, list[str]],
                    page_delay: float = 0.0) -> dict[str, str]:
     """Serve ``/<prefix>/<name>.xml`` feeds over ``/<prefix>/p/<key>.html`` pages.
@@ -48,14 +52,15 @@ def register_feeds(site: Site, prefix: str, feeds: dict[str, list[str]],
     for key in {k for keys in feeds.values() for k in keys}:
         html = site.page_html(key)
         site.route(f"/{prefix}/p/{key}.html", delay=page_delay,
-                   handler=lambda req, html=html: req.send(200, html, {"Content-Type": "text/html"}))
+                   handler=lambda req, html=html: req.send(200, html,
+                                                           {"Content-Type": "text/html"}))
     urls = {}
     for name, keys in feeds.items():
         items = "".join(
             f"<item><title>{escape(key)}</title>"
             f"<link>{site.url(f'/{prefix}/p/{key}.html')}</link>"
             f"<guid isPermaLink='false'>urn:{prefix}:{name}:{key}</guid>"
-            f"<pubDate>{formatdate((EPOCH - timedelta(hours=i)).timestamp(), usegmt=True)}</pubDate>"
+            f"<pubDate>{_date(i)}</pubDate>"
             "</item>"
             for i, key in enumerate(keys)
         )
