@@ -200,6 +200,10 @@ class _Evidence:
     end: Mapped[int] = mapped_column(Integer)
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     extractor_version: Mapped[str] = mapped_column(String(40))
+    # The article's day (published, else discovered), copied here so that the
+    # per-day and per-month questions researchers ask most are answered from
+    # one index without visiting a million article rows.
+    day: Mapped[date | None] = mapped_column(Date)
 
 
 class Mention(_Evidence, Base):
@@ -213,6 +217,7 @@ class Mention(_Evidence, Base):
     __table_args__ = (
         Index("ix_mentions_article", "article_id"),
         Index("ix_mentions_actor", "actor_id", "article_id"),
+        Index("ix_mentions_actor_day", "actor_id", "day"),
     )
 
 
@@ -230,12 +235,10 @@ class Amount(_Evidence, Base):
 
     __table_args__ = (
         Index("ix_amounts_article", "article_id"),
-        Index("ix_amounts_recipient", "recipient_id"),
-        Index("ix_amounts_donor", "donor_id"),
-        # Covering indexes for "amounts to/from X by month" (migration 0002).
-        Index("ix_amounts_recipient_article", "recipient_id", "article_id", "currency", "value",
-              "donor_id"),
-        Index("ix_amounts_donor_article", "donor_id", "article_id", "currency", "value",
+        # Covering indexes for "amounts to/from X by month" (migration 0003).
+        Index("ix_amounts_recipient_day", "recipient_id", "day", "currency", "value",
+              "article_id", "donor_id"),
+        Index("ix_amounts_donor_day", "donor_id", "day", "currency", "value", "article_id",
               "recipient_id"),
     )
 
@@ -254,11 +257,9 @@ class Stance(_Evidence, Base):
     __table_args__ = (
         CheckConstraint("polarity IN ('support','oppose')", name="polarity"),
         Index("ix_stances_article", "article_id"),
-        Index("ix_stances_target", "target_id"),
-        Index("ix_stances_holder", "holder_id"),
-        # "Stances on/of X in the last N days" (migration 0002).
-        Index("ix_stances_target_article", "target_id", "article_id"),
-        Index("ix_stances_holder_article", "holder_id", "article_id"),
+        # "Stances on/of X in the last N days" (migration 0003).
+        Index("ix_stances_target_day", "target_id", "day"),
+        Index("ix_stances_holder_day", "holder_id", "day"),
     )
 
 

@@ -9,7 +9,7 @@ surface form seen kept as an alias.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
@@ -21,10 +21,19 @@ if TYPE_CHECKING:
     from extractors.records import Analysis, Evidence
 
 
-def _evidence(ev: Evidence, version: str, confidence: float = 1.0) -> dict[str, object]:
+def _evidence(ev: Evidence, version: str, confidence: float = 1.0,
+              day: date | None = None) -> dict[str, object]:
     return {"sentence": ev.sentence, "sent_start": ev.sent_start, "sent_end": ev.sent_end,
             "start": ev.start, "end": ev.end, "confidence": confidence,
-            "extractor_version": version}
+            "extractor_version": version, "day": day}
+
+
+def article_day(article: Article | None) -> date | None:
+    """The day a row counts under: publication, else discovery (as in the views)."""
+    if article is None:
+        return None
+    when = article.published or article.discovered_at
+    return when.date() if when else None
 
 
 def actor_ids(analysis: Analysis, *, session: Session) -> dict[str, int]:
@@ -58,17 +67,19 @@ def replace_analysis(article_id: int, analysis: Analysis, *, version: str,
     """Replace the article's rows with ``analysis`` and mark it extracted."""
     clear_analysis(article_id, session=session)
     ids = actor_ids(analysis, session=session)
+    article = session.get(Article, article_id)
+    day = article_day(article)
     for found in analysis.actors:
         session.add_all(
             Mention(article_id=article_id, actor_id=ids[found.name], text=m.text[:500],
-                    **_evidence(m.evidence, version))
+                    **_evidence(m.evidence, version, day=day))
             for m in found.mentions
         )
     amount_rows = [
         Amount(article_id=article_id, text=a.text, value=a.value, currency=a.currency,
                period_years=a.period_years, donor_id=ids.get(a.donor or ""),
                recipient_id=ids.get(a.recipient or ""),
-               **_evidence(a.evidence, version, a.confidence))
+               **_evidence(a.evidence, version, a.confidence, day))
         for a in analysis.amounts
     ]
     session.add_all(amount_rows)
@@ -79,7 +90,7 @@ def replace_analysis(article_id: int, analysis: Analysis, *, version: str,
         session.add(Stance(article_id=article_id, holder_id=ids[s.holder], polarity=s.polarity,
                            target_id=target_id,
                            target_text=None if target_id else s.target, cue=s.cue[:100],
-                           **_evidence(s.evidence, version, s.confidence)))
+                           **_evidence(s.evidence, version, s.confidence, day)))
     session.flush()
     for e in analysis.events:
         amount = amount_rows[e.amount_index] if e.amount_index is not None and \
@@ -87,8 +98,7 @@ def replace_analysis(article_id: int, analysis: Analysis, *, version: str,
         session.add(Event(article_id=article_id, type=e.type, cameo=e.cameo, plover=e.plover,
                           source_id=ids.get(e.source or ""), target_id=ids.get(e.target or ""),
                           amount_id=amount.id if amount else None,
-                          **_evidence(e.evidence, version, e.confidence)))
-    article = session.get(Article, article_id)
+                          **_evidence(e.evidence, version, e.confidence, day)))
     if article is not None:
         article.status, article.extractor_version = "extracted", version
         article.extracted_at = datetime.now(UTC).replace(tzinfo=None)

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -36,16 +36,17 @@ from storage.db import open_database  # noqa: E402
 
 NOW = datetime(2026, 1, 1)
 ACTORS = 2000
+# The indexes the researcher migrations (0002, 0003) add; the baseline drops them.
 INDEXES = {
-    "stances": [("ix_stances_target_article", "target_id, article_id"),
-                ("ix_stances_holder_article", "holder_id, article_id")],
-    "amounts": [("ix_amounts_recipient_article",
-                 "recipient_id, article_id, currency, value, donor_id"),
-                ("ix_amounts_donor_article", "donor_id, article_id, currency, value, recipient_id")],
+    "stances": [("ix_stances_target_day", "target_id, day"),
+                ("ix_stances_holder_day", "holder_id, day")],
+    "amounts": [("ix_amounts_recipient_day",
+                 "recipient_id, day, currency, value, article_id, donor_id"),
+                ("ix_amounts_donor_day", "donor_id, day, currency, value, article_id, recipient_id")],
     "articles": [("ix_articles_id_dates", "id, published, discovered_at, duplicate_of, feed_id")],
 }
 Q1 = ("SELECT holder, polarity, cue, sentence, url, published FROM stances_v "
-      "WHERE target = :name AND published >= :since ORDER BY published DESC")
+      "WHERE target = :name AND day >= :since ORDER BY published DESC")
 Q2 = ("SELECT month, currency, SUM(value) AS total, COUNT(*) AS n FROM amounts_v "
       "WHERE recipient = :name GROUP BY month, currency ORDER BY month")
 SCAN = {"stances": "SELECT COUNT(cue) FROM stances", "amounts": "SELECT COUNT(text) FROM amounts"}
@@ -77,8 +78,10 @@ def generate(conn: sa.Connection, rows: int, seed: int = 7) -> None:
                              for i in range(1, ACTORS + 1)])
     n_articles = max(rows // 5, 1000)
     batch: list[dict[str, object]] = []
+    days: list[date] = [NOW.date()]  # index = article id; rows copy their article's day
     for i in range(1, n_articles + 1):
         published = NOW - timedelta(minutes=rng.randrange(730 * 24 * 60))
+        days.append(published.date())
         batch.append(dict(id=i, url=f"https://news.example/{i}", feed_id=rng.randint(1, 50),
                           title=f"Story {i}", authors="[]", published=published,
                           discovered_at=published + timedelta(minutes=5), status="extracted",
@@ -90,14 +93,16 @@ def generate(conn: sa.Connection, rows: int, seed: int = 7) -> None:
         _insert(conn, "articles", batch)
     for table in ("stances", "amounts"):
         for start in range(0, rows, 20_000):
-            _insert(conn, table, [_row(table, rng, picks, n_articles)
+            _insert(conn, table, [_row(table, rng, picks, days)
                                   for _ in range(start, min(rows, start + 20_000))])
 
 
-def _row(table: str, rng: random.Random, picks: list[int], n_articles: int) -> dict[str, object]:
+def _row(table: str, rng: random.Random, picks: list[int], days: list[date]) -> dict[str, object]:
+    article_id = rng.randint(1, len(days) - 1)
     base: dict[str, object] = dict(
-        article_id=rng.randint(1, n_articles), sentence="Some sentence with evidence in it.",
-        sent_start=0, sent_end=34, start=5, end=13, confidence=0.9, extractor_version="bench")
+        article_id=article_id, sentence="Some sentence with evidence in it.",
+        sent_start=0, sent_end=34, start=5, end=13, confidence=0.9, extractor_version="bench",
+        day=days[article_id])
     if table == "stances":
         return {**base, "holder_id": rng.choice(picks), "target_id": rng.choice(picks),
                 "polarity": rng.choice(("support", "oppose")), "cue": "criticised"}
@@ -120,7 +125,7 @@ def _analyze(conn: sa.Connection) -> None:
 
 
 def measure(engine: sa.Engine) -> list[tuple[str, float, float, float]]:
-    since = NOW - timedelta(days=30)
+    since = (NOW - timedelta(days=30)).date()
     cases = [("Q1 stances on top actor, 30 days", Q1, {"name": "Actor 1", "since": since}, "stances"),
              ("Q1 stances on actor #100, 30 days", Q1, {"name": "Actor 100", "since": since},
               "stances"),

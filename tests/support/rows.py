@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from storage.db import Database
+from storage.results import article_day
 from storage.models import (
     Actor, Amount, Article, ArticleSource, Event, Feed, FetchAttempt, Mention, Stance,
 )
@@ -105,7 +106,8 @@ class _Writer:
         sent_end = len(art.text) if sent_end < 0 else sent_end + 1
         return dict(sentence=art.text[sent_start:sent_end], sent_start=sent_start,
                     sent_end=sent_end, start=start, end=start + len(phrase),
-                    confidence=0.9, extractor_version=VERSION, article_id=art.id)
+                    confidence=0.9, extractor_version=VERSION, article_id=art.id,
+                    day=article_day(art))
 
     def mention(self, art: Article, actor: str, phrase: str | None = None) -> None:
         self.s.add(Mention(actor_id=self.data.actors[actor], text=phrase or actor,
