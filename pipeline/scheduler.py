@@ -81,6 +81,14 @@ class Daemon:
             self._failed.set()
             self.stop.set()
 
+    def maintenance_job(self) -> None:
+        from storage.db import optimize
+
+        try:
+            optimize(self.db.engine)
+        except Exception:  # statistics are an optimisation; never stop the daemon for them
+            log.exception("maintenance failed")
+
     def digest_job(self) -> None:
         if self.stop.is_set() or not self.settings.digest_to:
             return
@@ -106,6 +114,8 @@ class Daemon:
                           misfire_grace_time=int(LEASE_TTL / 4), **common)
         scheduler.add_job(self.cycle_job, "interval", seconds=self.tick, id="cycle",
                           misfire_grace_time=int(self.tick * 4), **common)
+        scheduler.add_job(self.maintenance_job, "interval", hours=6, id="maintenance",
+                          misfire_grace_time=3600, **common)
         t = self.settings.digest_time
         # A late digest is still worth sending the same day, so the grace is a whole day;
         # digest_due() refuses anything but today's, so this never sends a stale one.

@@ -111,3 +111,15 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
 
 def table_names(engine: Engine) -> list[str]:
     return inspect(engine).get_table_names()
+
+
+def optimize(engine: Engine) -> None:
+    """Refresh the planner's statistics (SQLite; PostgreSQL's autovacuum does its own).
+
+    The covering indexes of the researcher views are only chosen once ANALYZE
+    data exists; ``PRAGMA optimize`` runs ANALYZE where it is stale and is cheap
+    otherwise, so the daemon calls it every few hours.
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA optimize")
