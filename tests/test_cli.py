@@ -112,3 +112,25 @@ def test_missing_model_names_the_setting(env: dict[str, str], tmp_path: Path):
                                 standalone_mode=True)
     assert result.exit_code != 0
     assert "NEWSMON_SPACY_MODEL" in str(result.exception) + result.output
+
+
+def test_reprocess_replaces_rows_without_duplicating(env: dict[str, str]):
+    invoke(env, "fetch", "--once")
+    db = open_database(env["NEWSMON_DATABASE_URL"])
+
+    def snapshot() -> list[tuple]:
+        with db.session() as s:
+            return sorted(s.execute(select(Mention.article_id, Mention.actor_id, Mention.start,
+                                           Mention.end)).all())
+
+    before = snapshot()
+    with db.transaction() as s:  # an old extractor's rows, as after an upgrade
+        s.execute(Article.__table__.update().values(extractor_version="0.0.1"))
+    assert "re-extracted 6 of 6" in invoke(env, "reprocess")
+    assert snapshot() == before
+    with db.session() as s:
+        versions = set(s.scalars(select(Article.extractor_version)))
+        days = set(s.scalars(select(Mention.day)))
+    assert "0.0.1" not in versions and None not in days
+    assert "re-extracted 0 of 0" in invoke(env, "reprocess", "--since", "2999-01-01")
+    db.dispose()
