@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from config.errors import ConfigError
+from config.files import read_toml
 from config.settings import parse_duration
 
 
@@ -54,12 +55,7 @@ def _spec(entry: object, where: str) -> FeedSpec:
 
 def load_feeds(path: Path) -> list[FeedSpec]:
     """Parse and validate the feed list; raise ConfigError naming file, entry and key."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"feeds file {path} does not exist (setting NEWSMON_FEEDS_FILE)") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"feeds file {path}: not valid TOML: {exc}") from exc
+    data = read_toml(path, "feeds file", "NEWSMON_FEEDS_FILE")
     extra = set(data) - {"feed"}
     if extra:
         raise ConfigError(f"feeds file {path}: unknown top-level key(s) {sorted(extra)}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +19,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.errors import ConfigError
+from config.files import read_toml
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
@@ -165,8 +165,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field("json", description="Log lines as JSON or text.")
 
     @field_validator(
-        "poll_interval", "min_poll_interval", "max_backoff", "scheduler_tick", "connect_timeout", "read_timeout",
-        "request_deadline", "sql_timeout", "smtp_timeout", mode="before",
+        "poll_interval", "min_poll_interval", "max_backoff", "scheduler_tick",
+        "connect_timeout", "read_timeout", "request_deadline", "sql_timeout", "smtp_timeout",
+        mode="before",
     )
     @classmethod
     def _duration(cls, value: Any) -> float:
@@ -257,12 +258,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     origin: dict[str, str] = {}
     path = config_file or (Path(p) if (p := os.environ.get("NEWSMON_CONFIG_FILE")) else None)
     if path is not None:
-        try:
-            file_values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"settings file {path} does not exist") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"settings file {path}: not valid TOML: {exc}") from exc
+        file_values = read_toml(path, "settings file", "NEWSMON_CONFIG_FILE")
         origin = {key: f"settings file {path}" for key in file_values}
     origin.update({key: "argument" for key in overrides})
     try:

@@ -8,12 +8,12 @@ columns differ from what is written here.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from config.errors import ConfigError
+from config.files import read_toml
 from config.settings import CONFIG_DIR
 
 ColumnType = Literal["int", "float", "text", "timestamp", "date"]
@@ -173,10 +173,7 @@ class Recipe:
 
 def load_cookbook(path: Path = COOKBOOK) -> list[Recipe]:
     """The recipes of ``path``; a malformed entry raises ConfigError naming it."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cookbook {path}: {exc}") from exc
+    data = read_toml(path, "cookbook")
     recipes = []
     for i, entry in enumerate(data.get("recipe", [])):
         try:
