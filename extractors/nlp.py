@@ -1,6 +1,7 @@
 """Building the spaCy pipeline: the configured base model plus our components.
 
     base model (tok2vec/transformer, tagger, parser, ner, ...)
+      + newsmon_paragraphs    before parser: a blank line ends a sentence
       + newsmon_actor_ruler   before ner: gazetteer matches become entities
       + newsmon_actor_linker  after ner: one canonical actor per real-world actor
       + newsmon_amounts       money mentions, value, currency, donor, recipient
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from config.errors import ConfigError
 
@@ -61,8 +63,20 @@ def _load_base(model: str) -> Language:
     return nlp
 
 
+@Language.component("newsmon_paragraphs", assigns=["token.is_sent_start"])
+def paragraphs(doc: Doc) -> Doc:
+    """A blank line ends a sentence. Headlines and datelines carry no full
+    stop, so the parser would run "Blair backs budget" into the first
+    sentence of the body and read the headline verb as its subject."""
+    for tok in doc[:-1]:
+        if tok.is_space and tok.text.count("\n") >= 2:
+            doc[tok.i + 1].is_sent_start = True
+    return doc
+
+
 def assemble(nlp: Language, actors_file: Path, cues_file: Path) -> Language:
     """Add and initialise our components on a loaded base pipeline."""
+    nlp.add_pipe("newsmon_paragraphs", before="parser")
     ruler = nlp.add_pipe("newsmon_actor_ruler", before="ner")
     # The span ruler tokenizes its patterns with nlp.pipe, so it is filled
     # before the components that need their own data are added.
