@@ -279,7 +279,8 @@ class ActorLinker:
             return
         taken = {i for c in cands for i in range(c.start, c.end)}
         for tok in doc:
-            if tok.lower_ not in ("the", "'s", "’s") or tok.i + 1 in taken:
+            # "his chancellor" as much as "the chancellor": a possessive names the post too.
+            if tok.lower_ not in ("the", "'s", "’s", "his", "her", "their") or tok.i + 1 in taken:
                 continue
             for words, people in titles.items():
                 end = tok.i + 1 + len(words)

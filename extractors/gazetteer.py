@@ -69,6 +69,8 @@ class Lexicon:
     give_verbs: frozenset[str] = frozenset()
     receive_verbs: frozenset[str] = frozenset()
     penalty_words: frozenset[str] = frozenset()
+    topic_fillers: frozenset[str] = frozenset()
+    oppose_when_negated: frozenset[str] = frozenset()
 
     def lemmas(self, kind: str) -> list[str]:
         return sorted({lemma for (lemma, k) in self.cues if k == kind})
@@ -126,7 +128,7 @@ def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
     words = data.get("words", {})
     for attr in ("proposal_nouns", "speech_verbs", "group_nouns", "state_nouns",
                  "institution_nouns", "titles", "give_verbs",
-                 "receive_verbs", "penalty_words"):
+                 "receive_verbs", "penalty_words", "topic_fillers", "oppose_when_negated"):
         setattr(lex, attr, frozenset(words.get(attr, ())))
     return lex
 

@@ -12,6 +12,7 @@ from spacy.tokens import Doc, Span, Token
 
 from extractors.gazetteer import Lexicon
 from extractors.spans import PRONOUNS_GROUP, PRONOUNS_PERSON, actor_at, actor_in, resolve
+from extractors.topics import NOT_TOPIC_ENTS, is_amount, topic_phrase
 
 QUOTES = frozenset('"“”‘’')
 TARGET_PREPS = ("to", "against", "of", "on", "for", "over", "at")
@@ -19,6 +20,7 @@ TARGET_PREPS = ("to", "against", "of", "on", "for", "over", "at")
 UNDERGO = frozenset({"face", "receive", "draw", "attract", "meet", "spark", "provoke", "trigger",
                      "prompt", "encounter", "suffer"})
 RELATIVE = frozenset({"who", "which", "that"})
+THING_PRONOUNS = frozenset({"it", "this", "that"})
 
 
 @dataclass(slots=True)
@@ -29,20 +31,32 @@ class Context:
     lex: Lexicon
     owners: list[tuple[int, str, str]] = field(default_factory=list)  # (token, lemma, owner)
     speakers: dict[int, str] = field(default_factory=dict)  # sentence start -> speaker
+    proposals: list[Token] = field(default_factory=list)  # proposal nouns, in text order
 
     def owner_of(self, tok: Token) -> str | None:
-        """The proposer of "the plan": its own owner, else the nearest earlier one."""
+        """The proposer of "the plan": its own owner, else the nearest earlier
+        owner of the same noun, else the article's first proposer (the lead
+        names the plan the rest of the story is about; a nearer "programme"
+        is as likely a TV show)."""
         own = [o for i, _, o in self.owners if i == tok.i]
         if own:
             return own[0]
-        before = [o for i, lemma, o in self.owners if i < tok.i]
         same = [o for i, lemma, o in self.owners if i < tok.i and lemma == tok.lemma_.lower()]
-        if same or before:
-            return (same or before)[-1]
+        if same:
+            return same[-1]
         return self.owners[0][2] if self.owners else None
+
+    def recent_proposal(self, tok: Token) -> Token | None:
+        """The proposal an "it"/"this" most likely stands for: one named in
+        this sentence or the one before."""
+        sent = tok.sent
+        floor = sent.start if sent.start == 0 else self.doc[sent.start - 1].sent.start
+        found = [p for p in self.proposals if floor <= p.i < tok.i]
+        return found[-1] if found else None
 
 
 def collect_owners(ctx: Context, proposal_tokens: list[Token], propose_lemmas: set[str]) -> None:
+    ctx.proposals = sorted(proposal_tokens, key=lambda t: t.i)
     for tok in proposal_tokens:
         owner = None
         for child in tok.children:
@@ -133,44 +147,57 @@ def holder_of(verb: Token, ctx: Context) -> tuple[str | None, float, list[str]]:
     return who, conf, extra
 
 
-def target_of(tok: Token | None, ctx: Context) -> tuple[str | None, bool]:
+def target_of(tok: Token | None, ctx: Context, holder: str | None = None) -> tuple[str | None, bool]:
     """Target of a stance from the phrase that names it: an actor, a
-    proposal's owner, or a short topic phrase."""
-    if tok is None:
+    proposal's owner, or a short topic phrase. A proposal of the ``holder``
+    itself ("insisted his plans were affordable") is named by its topic."""
+    if tok is None or tok.ent_type_ in NOT_TOPIC_ENTS:
         return None, False
     low = tok.lower_
+    if low in THING_PRONOUNS and (prop := ctx.recent_proposal(tok)) is not None:
+        return target_of(prop, ctx, holder)  # "said it was misdirected": it = the plan
     if low in PRONOUNS_PERSON | PRONOUNS_GROUP:
         who = resolve(tok)
         return (who, True) if who else (None, False)
-    if tok.lemma_.lower() in ctx.lex.proposal_nouns:
+    if tok.lemma_.lower() in ctx.lex.proposal_nouns and not _claim(tok):
         poss = next((c for c in tok.children if c.dep_ == "poss"), None)
         owner = resolve(poss) if poss is not None else ctx.owner_of(tok)
-        if owner:
+        if owner and owner != holder:
             return owner, True
     who = actor_at(tok) or actor_in(tok)
     if who:
         return who, True
-    words = [t for t in tok.subtree if not t.is_punct][:8]
-    if not words:
-        return None, False
-    text = tok.doc[words[0].i: words[-1].i + 1].text
-    return text, False
+    topic = topic_phrase(tok, ctx.lex)
+    return (topic, False) if topic else (None, False)
 
 
-def target_of_verb(verb: Token, ctx: Context, passive_subject: Token | None) -> tuple[str | None, bool]:
+def _claim(tok: Token) -> bool:
+    """ "the idea that the U.S. trains militants" states a claim, not a proposal."""
+    return any(c.dep_ == "acl" and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
+               for c in tok.children)
+
+
+def target_of_verb(verb: Token, ctx: Context, passive_subject: Token | None,
+                   holder: str | None = None) -> tuple[str | None, bool]:
     if passive_subject is not None:
-        return target_of(passive_subject, ctx)
+        return target_of(passive_subject, ctx, holder)
     deps = {c.dep_: c for c in verb.children}
-    if "dobj" in deps:
-        return target_of(deps["dobj"], ctx)
+    dobj = deps.get("dobj")
+    if dobj is not None and not is_amount(dobj):
+        return target_of(dobj, ctx, holder)
+    # "promised £4bn in tax cuts", "pledged $5bn to Ukraine": the sum is not the target.
+    preps = TARGET_PREPS + ("in",) if dobj is not None else TARGET_PREPS
     for child in verb.children:
-        if child.dep_ in ("prep", "prt") and child.lower_ in TARGET_PREPS:
+        if child.dep_ in ("prep", "prt") and child.lower_ in preps:
             pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
-            if pobj is not None:
-                return target_of(pobj, ctx)
+            if pobj is not None and pobj.ent_type_ not in NOT_TOPIC_ENTS:  # "on Monday"
+                return target_of(pobj, ctx, holder)
     for key in ("xcomp", "ccomp"):
         if key in deps:
             inner = {c.dep_: c for c in deps[key].children}
             if "dobj" in inner:
-                return target_of(inner["dobj"], ctx)
+                return target_of(inner["dobj"], ctx, holder)
+            # "urged Vietnam to push back": the one urged is the target.
+            if (who := actor_at(inner["nsubj"]) if "nsubj" in inner else None) and who != holder:
+                return who, True
     return None, False

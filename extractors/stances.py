@@ -22,7 +22,8 @@ from extractors.roles import (
     UNDERGO, Context, collect_owners, collect_speakers, has_quote, holder_of, subjects,
     target_of, target_of_verb,
 )
-from extractors.spans import evidence, resolve
+from extractors.spans import actor_at, actor_in, evidence, resolve
+from extractors.topics import NOT_TOPIC_ENTS, topic_phrase
 
 if not Doc.has_extension("newsmon_stances"):
     Doc.set_extension("newsmon_stances", default=None)
@@ -73,6 +74,10 @@ class StanceFinder(LexiconComponent):
                 self.matcher.add(kind, [[{"LEMMA": {"IN": lemmas}, "POS": {"IN": pos}}]])
         self.matcher.add("proposal", [[{"LEMMA": {"IN": sorted(lex.proposal_nouns)}, "POS": "NOUN"}]])
         self.matcher.add("speech", [[{"LEMMA": {"IN": sorted(lex.speech_verbs)}, "POS": "VERB"}]])
+        # "does not want higher taxes": verbs that are no cue unless negated.
+        plain = sorted(lex.oppose_when_negated - set(lex.lemmas("verb")))
+        if plain:
+            self.matcher.add("negated", [[{"LEMMA": {"IN": plain}, "POS": "VERB"}]])
         # "pushback from X", "criticism by X": the holder hangs off the cue noun.
         self.noun_holders = DependencyMatcher(self.vocab)
         self.noun_holders.add("from", [[
@@ -95,7 +100,9 @@ class StanceFinder(LexiconComponent):
         from_holders = {m[1][0]: m[1][2] for m in self.noun_holders(doc)}
         stances: list[tuple[Stance, Token]] = []
         for tok in found.get("verb", []):
-            stances += self._verb(tok, ctx)
+            stances += self._verb(tok, ctx, self._cue(tok, "verb"))
+        for tok in found.get("negated", []):
+            stances += self._verb(tok, ctx, Cue(tok.lemma_.lower(), "verb", "oppose", "reject"))
         for tok in found.get("noun", []):
             stances += self._noun(tok, ctx, from_holders.get(tok.i))
         for tok in found.get("adj", []):
@@ -115,6 +122,12 @@ class StanceFinder(LexiconComponent):
                 return None
         return cue
 
+    def _polarity(self, tok: Token) -> str | None:
+        """The lexicon polarity of a verb cue; None for a verb that is a cue
+        only when negated."""
+        cue = self.lex.cues.get((tok.lemma_.lower(), "verb"))
+        return cue.polarity if cue is not None else None
+
     def _punitive(self, prep: Token) -> bool:
         """ "hit X with a fine/tariffs" is a stance; "hit X with a helmet" is not."""
         for tok in prep.subtree:  # "with a 797.72-million euro (...) fine" parses oddly
@@ -124,11 +137,18 @@ class StanceFinder(LexiconComponent):
                 return True
         return False
 
-    def _verb(self, tok: Token, ctx: Context) -> list[tuple[Stance, Token]]:
-        cue = self._cue(tok, "verb")
-        if cue is None or _negated(tok):
+    def _verb(self, tok: Token, ctx: Context, cue: Cue | None) -> list[tuple[Stance, Token]]:
+        if cue is None:
             return []
         polarity = cue.polarity
+        if _negated(tok) or cue.polarity != self._polarity(tok):
+            # "does not want/accept/support X" opposes X; other negated cues
+            # are no stance, and without a nominal object ("did not want to
+            # criticise") neither is this.
+            if not (_negated(tok) and tok.lemma_.lower() in self.lex.oppose_when_negated
+                    and any(c.dep_ == "dobj" for c in tok.children)):
+                return []
+            polarity = "oppose"
         if tok.dep_ == "xcomp" and tok.head.lemma_.lower() in REFUSAL:
             if polarity == "support":
                 return []  # the refusal itself is the (opposing) stance
@@ -138,7 +158,7 @@ class StanceFinder(LexiconComponent):
         if holder is None:
             return []
         subj, passive = subjects(tok)
-        target = target_of_verb(_xcomp_or(tok), ctx, subj if passive else None)
+        target = target_of_verb(_xcomp_or(tok), ctx, subj if passive else None, holder)
         if cue.nonperson_target and target[1] and _info(tok.doc, target[0]) == "PERSON":
             return []
         return [_stance(h, polarity, target, cue, tok, conf) for h in [holder, *extra]]
@@ -163,23 +183,24 @@ class StanceFinder(LexiconComponent):
             conf = 0.6
         if holder is None or (cue.event == "propose" and poss is None):
             return []
-        target = self._noun_target(tok, verb, ctx)
+        target = self._noun_target(tok, verb, ctx, holder)
         return [_stance(holder, cue.polarity, target, cue, tok, conf)]
 
-    def _noun_target(self, tok: Token, verb: Token | None, ctx: Context) -> tuple[str | None, bool]:
+    def _noun_target(self, tok: Token, verb: Token | None, ctx: Context,
+                     holder: str) -> tuple[str | None, bool]:
         for child in tok.children:
             if child.dep_ == "prep" and child.lower_ in ("to", "for", "of", "against", "on", "over"):
                 pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
-                if pobj is not None:
-                    return target_of(pobj, ctx)
+                if pobj is not None and pobj.ent_type_ not in NOT_TOPIC_ENTS:
+                    return target_of(pobj, ctx, holder)
         if verb is not None and verb.lemma_.lower() in UNDERGO:
-            return target_of(subjects(verb)[0], ctx)
+            return target_of(subjects(verb)[0], ctx, holder)
         if verb is not None:
             for child in verb.children:
                 if child.dep_ == "prep" and child.lower_ in ("on", "against", "to"):
                     pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
-                    if pobj is not None:
-                        return target_of(pobj, ctx)
+                    if pobj is not None and pobj.ent_type_ not in NOT_TOPIC_ENTS:
+                        return target_of(pobj, ctx, holder)
         return None, False
 
     def _proposals(self, nouns: list[Token], ctx: Context) -> list[tuple[Stance, Token]]:
@@ -195,9 +216,7 @@ class StanceFinder(LexiconComponent):
             elif any(c.dep_ == "acl" and c.lemma_.lower() in PROPOSING for c in tok.children):
                 holder, conf = ctx.owner_of(tok) if any(i == tok.i for i, _, _ in ctx.owners) else None, 0.7
             if holder:
-                words = [t for t in tok.subtree if not t.is_punct and t.dep_ != "acl"][:8]
-                topic = tok.doc[words[0].i: words[-1].i + 1].text if words else tok.text
-                out.append(_stance(holder, "support", (topic, False), cue, tok, conf))
+                out.append(_stance(holder, "support", _proposal_topic(tok, ctx), cue, tok, conf))
         return out
 
     def _adj(self, tok: Token, ctx: Context) -> list[tuple[Stance, Token]]:
@@ -207,20 +226,64 @@ class StanceFinder(LexiconComponent):
         if tok.lemma_.lower() == "optimistic" and not any(c.lower_ == "too" for c in tok.children):
             return []
         holder = _saying(tok, self.lex)
+        verb = _as_verb(tok)
+        if verb is not None:  # "The Tories dismissed the plan as 'desperate'"
+            holder = resolve(subjects(verb)[0]) or holder
         if holder is None and has_quote(tok.sent):
             holder = ctx.speakers.get(tok.sent.start)
         if holder is None:
             return []
         polarity = cue.polarity
-        if _negated(tok) or (tok.dep_ == "acomp" and _negated(tok.head)):
+        base = tok.head if tok.dep_ == "conj" and tok.head.pos_ in ("ADJ", "VERB") else tok
+        if _negated(tok) or (base.dep_ == "acomp" and _negated(base.head)):
             polarity = "oppose" if polarity == "support" else "support"
         if polarity == "support" and cue.lemma in ("acceptable", "credible"):
             return []  # only their negation is a stance
-        subj = subjects(tok.head)[0] if tok.dep_ in ("acomp", "attr") else None
-        if subj is None and tok.dep_ == "amod":
-            subj = tok.head
-        target = target_of(subj, ctx) if subj is not None else (None, False)
+        target = target_of(_evaluated(tok, base, verb), ctx, holder)
         return [_stance(holder, polarity, target, cue, tok, 0.55)]
+
+
+def _as_verb(tok: Token) -> Token | None:
+    """The verb of "<verb> X as ADJ" (dismiss, describe, brand): its subject
+    evaluates its object. Copulas and clauses inside a noun do not count."""
+    prep = tok.head
+    if prep.lower_ != "as" or prep.dep_ != "prep":
+        return None
+    verb = prep.head
+    if verb.pos_ != "VERB" or verb.lemma_.lower() == "be" or verb.dep_ in ("acl", "relcl"):
+        return None
+    return verb if any(c.dep_ == "dobj" for c in verb.children) else None
+
+
+def _evaluated(tok: Token, base: Token, verb: Token | None) -> Token | None:
+    """The phrase an evaluative adjective is said of: the object of "dismissed
+    X as ...", the subject of "X is ...", the noun it modifies."""
+    if verb is not None:
+        return next(c for c in verb.children if c.dep_ == "dobj")
+    if base.dep_ in ("acomp", "attr"):
+        return subjects(base.head)[0]
+    if tok.pos_ == "VERB" and tok.dep_ != "amod":  # "said it was misdirected"
+        return subjects(tok)[0]
+    if tok.dep_ == "amod" and tok.head.lower_ == "as":
+        node = tok.head.head  # "described the idea that ... as absurd"
+        while node.dep_ in ("acl", "relcl") and node.head is not node:
+            node = node.head
+        return node if node.pos_ in ("NOUN", "PROPN") else None
+    return tok.head if tok.dep_ == "amod" else None
+
+
+def _proposal_topic(tok: Token, ctx: Context) -> tuple[str | None, bool]:
+    """What a proposer's own plan is about: the actor it is for ("a plan for
+    the alliance to control aid" -> NATO), else what it proposes ("plans for
+    a new points system" -> "points system"), else the plan itself."""
+    prep = next((c for c in tok.rights if c.dep_ == "prep" and c.lower_ in ("for", "to", "on")), None)
+    pobj = next((c for c in prep.children if c.dep_ == "pobj"), None) if prep is not None else None
+    if pobj is not None:
+        who = actor_at(pobj) or actor_in(pobj)
+        if who:
+            return who, True
+        return topic_phrase(pobj, ctx.lex), False
+    return topic_phrase(tok, ctx.lex), False
 
 
 def _info(doc: Doc, name: str | None) -> str | None:
@@ -239,7 +302,10 @@ def _xcomp_support(tok: Token, lex: Lexicon) -> bool:
 
 
 def _xcomp_or(tok: Token) -> Token:
-    """For "refused to back the plan" the target hangs off "back"."""
+    """For "refused to back the plan" the target hangs off "back"; in "urged
+    Vietnam to push back" it is the object of "urged" itself."""
+    if any(c.dep_ == "dobj" and actor_in(c) for c in tok.children):
+        return tok
     return next((c for c in tok.children if c.dep_ == "xcomp"), tok)
 
 

@@ -55,6 +55,9 @@ def test_regression_case(run, path: Path) -> None:
     got = stances(a)
     for holder, polarity in case.get("stances", []):
         assert (holder, polarity) in got, case.get("description")
+    for holder, polarity, target in case.get("targets", []):
+        assert any((s.holder, s.polarity, s.target) == (holder, polarity, target)
+                   for s in a.stances), (case.get("description"), a.stances)
     for holder, polarity in case.get("no_stances", []):
         assert (holder, polarity) not in got, case.get("description")
     actor_names = {x.name for x in a.actors}
