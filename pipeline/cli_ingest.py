@@ -60,6 +60,7 @@ def fetch(app: App, once: bool, no_extract: bool) -> None:
             bar.update(tasks[phase], completed=done, total=total)
 
         stats = run_cycle(app.db, app.settings, progress=progress, extract=not no_extract)
+    _refresh_summaries(app)
     table = Table(title="newsmon fetch --once")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -263,7 +264,15 @@ def reprocess(app: App, since: datetime | None) -> None:
         count = reset_for_reprocess(session=session, since=since)
     stats = CycleStats()
     extract_fetched(app.db, app.settings, stats, threading.Event())
+    _refresh_summaries(app)
     click.echo(f"re-extracted {stats.extracted} of {count} articles")
+
+
+def _refresh_summaries(app: App) -> None:
+    from storage.summaries import refresh_all
+
+    with app.db.transaction() as session:
+        refresh_all(session=session)
 
 
 COMMANDS = [run, fetch, feeds, read, status, db, reprocess]

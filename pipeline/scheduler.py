@@ -82,11 +82,15 @@ class Daemon:
             self.stop.set()
 
     def maintenance_job(self) -> None:
+        """Rebuild the summary tables, then refresh the planner's statistics."""
         from storage.db import optimize
+        from storage.summaries import refresh_all
 
         try:
+            with self.db.transaction() as session:
+                refresh_all(session=session)
             optimize(self.db.engine)
-        except Exception:  # statistics are an optimisation; never stop the daemon for them
+        except Exception:  # summaries can wait for the next run; never stop the daemon
             log.exception("maintenance failed")
 
     def digest_job(self) -> None:
@@ -114,8 +118,8 @@ class Daemon:
                           misfire_grace_time=int(LEASE_TTL / 4), **common)
         scheduler.add_job(self.cycle_job, "interval", seconds=self.tick, id="cycle",
                           misfire_grace_time=int(self.tick * 4), **common)
-        scheduler.add_job(self.maintenance_job, "interval", hours=6, id="maintenance",
-                          misfire_grace_time=3600, **common)
+        scheduler.add_job(self.maintenance_job, "interval", minutes=10, id="maintenance",
+                          misfire_grace_time=600, **common)
         t = self.settings.digest_time
         # A late digest is still worth sending the same day, so the grace is a whole day;
         # digest_due() refuses anything but today's, so this never sends a stale one.

@@ -118,7 +118,7 @@ def optimize(engine: Engine) -> None:
 
     The covering indexes of the researcher views are only chosen once ANALYZE
     data exists; ``PRAGMA optimize`` runs ANALYZE where it is stale and is cheap
-    otherwise, so the daemon calls it every few hours.
+    otherwise, so the daemon calls it with every maintenance run.
     """
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:

@@ -41,7 +41,9 @@ def _chunks(conn: sa.Connection, view: View, since: date | None,
     # View and column names come from storage.views, never from the user.
     sql = sa.text(f"SELECT {', '.join(view.column_names)} FROM {view.name}{where}"
                   f" ORDER BY {', '.join(view.column_names[:view.order_columns])}")
-    if since:
+    if since and view.since_column == "month":  # YYYY-MM text: compare like with like
+        sql = sql.bindparams(sa.bindparam("since", since.strftime("%Y-%m"), type_=sa.String()))
+    elif since:
         sql = sql.bindparams(sa.bindparam("since", since, type_=sa.Date()))
     result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(sql)
     yield from result.partitions(chunk_rows)

@@ -283,6 +283,31 @@ class Event(_Evidence, Base):
     )
 
 
+class AmountMonth(Base):
+    """Sums of amounts per recipient, donor, month and currency: a summary table.
+
+    "Money to Y by month" over a million amounts reads tens of thousands of rows
+    for a popular recipient; this table answers it from a handful. It is rebuilt
+    whole (storage.summaries) by the daemon every few minutes and after
+    `newsmon fetch --once` and `newsmon reprocess`, so it may lag by that much.
+    """
+
+    __tablename__ = "amount_months"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    donor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    month: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[float] = mapped_column(Float)
+    amounts: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_amount_months_recipient", "recipient_id", "month"),
+        Index("ix_amount_months_donor", "donor_id", "month"),
+    )
+
+
 class DigestLog(Base):
     """A digest the SMTP server accepted: the exactly-once record."""
 

@@ -129,7 +129,20 @@ VIEWS: dict[str, View] = {
             _c("event_date", "date", "date the event happened, when stated"),
             *_EVIDENCE, *_ARTICLE,
         )),
-        View("actor_daily_v", "Mentions per actor per day (duplicates excluded).", (
+        View("amounts_monthly_v", "Money per recipient, donor, month and currency, summed. "
+             "A summary the daemon rebuilds every 10 minutes (and `newsmon fetch --once` "
+             "and `newsmon reprocess` at their end), so it may lag amounts_v by that much; "
+             "fast however many amounts a recipient has.", (
+            _c("recipient_id", "int", "actors.id of the recipient"),
+            _c("recipient", "text", "recipient's canonical name, when stated"),
+            _c("donor_id", "int", "actors.id of the donor"),
+            _c("donor", "text", "donor's canonical name, when stated"),
+            _c("month", "text", "publication month as YYYY-MM"),
+            _c("currency", "text", "ISO 4217 code"),
+            _c("total", "float", "sum of the amounts' values"),
+            _c("amounts", "int", "number of amounts summed"),
+        ), since_column="month", order_columns=6),
+        View("actor_daily_v", "Mentions per actor per day.", (
             _c("actor_id", "int", "actors.id"),
             _c("actor", "text", "canonical actor name"),
             _c("actor_type", "text", "PERSON, ORG, GPE or NORP"),

@@ -21,9 +21,12 @@ SINCE = date(2024, 8, 1)
 
 
 def _count(db: Database, view: str, since: date | None) -> int:
-    where = " WHERE day >= :s" if since else ""
+    column = VIEWS[view].since_column
+    where = f" WHERE {column} >= :s" if since else ""
     sql = sa.text(f"SELECT COUNT(*) FROM {view}{where}")
-    if since:
+    if since and column == "month":
+        sql = sql.bindparams(sa.bindparam("s", since.strftime("%Y-%m"), type_=sa.String()))
+    elif since:
         sql = sql.bindparams(sa.bindparam("s", since, type_=sa.Date()))
     with db.engine.connect() as conn:
         return conn.execute(sql).scalar_one()
@@ -51,7 +54,9 @@ def _check_export(db: Database, out_dir: Path, fmt: str) -> None:
         rows = _read(result.path)
         assert result.rows == len(rows) == _count(db, result.view, SINCE) > 0, result.view
         assert list(rows[0]) == VIEWS[result.view].column_names
-        assert all(str(r["day"]) >= "2024-08-01" for r in rows)
+        column = VIEWS[result.view].since_column
+        floor = "2024-08" if column == "month" else "2024-08-01"
+        assert all(str(r[column]) >= floor for r in rows)
     assert not list(out_dir.glob("*.partial"))
 
 

@@ -52,3 +52,14 @@ def test_downgrade_drops_the_views_and_upgrade_restores_them(db: Database) -> No
     assert not set(VIEWS) & set(sa.inspect(db.engine).get_view_names())
     upgrade(db.engine)
     assert set(VIEWS) <= set(sa.inspect(db.engine).get_view_names())
+
+
+def test_monthly_summary_equals_the_raw_sums(db: Database) -> None:
+    fill_realistic(db)
+    raw = ("SELECT recipient, donor, month, currency, SUM(value), COUNT(*) FROM amounts_v "
+           "GROUP BY recipient, donor, month, currency ORDER BY 1, 2, 3, 4")
+    summary = ("SELECT recipient, donor, month, currency, total, amounts FROM amounts_monthly_v "
+               "ORDER BY 1, 2, 3, 4")
+    with db.engine.connect() as conn:
+        expected = conn.execute(sa.text(raw)).all()
+        assert expected and conn.execute(sa.text(summary)).all() == expected

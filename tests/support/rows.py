@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import Database
 from storage.results import article_day
+from storage.summaries import refresh_all
 from storage.models import (
     Actor, Amount, Article, ArticleSource, Event, Feed, FetchAttempt, Mention, Stance,
 )
@@ -232,4 +233,6 @@ def fill_realistic(db: Database) -> Dataset:
         _lead_story(w)
         _other_stories(w)
         _background(w)
+    with db.transaction() as s:
+        refresh_all(session=s)  # as the daemon's maintenance run would
     return data
