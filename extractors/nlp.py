@@ -65,12 +65,21 @@ def _load_base(model: str) -> Language:
 
 @Language.component("newsmon_paragraphs", assigns=["token.is_sent_start"])
 def paragraphs(doc: Doc) -> Doc:
-    """A blank line ends a sentence. Headlines and datelines carry no full
+    """A paragraph break ends a sentence. Headlines and datelines carry no full
     stop, so the parser would run "Blair backs budget" into the first
-    sentence of the body and read the headline verb as its subject."""
+    sentence of the body and read the headline verb as its subject.
+
+    A blank line is always a break. A single line break is one too when the
+    next line starts like a sentence (capital, digit, quote): the reader puts
+    each paragraph on its own line, while hard-wrapped text continues its
+    sentences on a line that starts in lower case."""
     for tok in doc[:-1]:
-        if tok.is_space and tok.text.count("\n") >= 2:
-            doc[tok.i + 1].is_sent_start = True
+        if not tok.is_space or "\n" not in tok.text:
+            continue
+        nxt = doc[tok.i + 1]
+        first = nxt.text[:1]
+        if tok.text.count("\n") >= 2 or first.isupper() or first.isdigit() or first in "\"'“‘":
+            nxt.is_sent_start = True
     return doc
 
 

@@ -248,10 +248,14 @@ def week_top(*, session: Session, end: datetime, limit: int = 8) -> tuple[tuple[
     return tuple((clean(names[i], 60), n) for i, n in top)
 
 
-def _first_sentence(text: str | None) -> str:
-    text = clean(text, 2000)
-    match = re.search(r"(?<=[.!?])\s", text)
-    return clean(text[: match.start()] if match else text, 300)
+def _first_sentence(text: str | None, title: str | None = None) -> str:
+    """The lead's first sentence; a first line that only repeats the headline is skipped."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    if len(lines) > 1 and title and clean(lines[0], 300) == clean(title, 300):
+        lines = lines[1:]
+    body = clean("\n".join(lines), 2000)
+    match = re.search(r"(?<=[.!?])\s", body)
+    return clean(body[: match.start()] if match else body, 300)
 
 
 def top_stories(*, session: Session, start: datetime, end: datetime) -> tuple[Story, ...]:
@@ -268,7 +272,7 @@ def top_stories(*, session: Session, start: datetime, end: datetime) -> tuple[St
             select(Feed.name).join(ArticleSource, ArticleSource.feed_id == Feed.id)
             .where(ArticleSource.article_id.in_([art.id, *copies])).distinct().order_by(Feed.name)
         ).all()
-        stories.append(Story(clean(art.title or art.url, 200), _first_sentence(art.text),
+        stories.append(Story(clean(art.title or art.url, 200), _first_sentence(art.text, art.title),
                              safe_url(art.url), clean(art.url, 300),
                              tuple(clean(f, 100) for f in feeds), len(copies)))
     stories.sort(key=lambda s: (-len(s.sources), -s.copies))
