@@ -13,7 +13,8 @@ one family and the original cause stays on ``__cause__``::
     │   ├── BlockedURL         scheme or address refused (SSRF guard, robots.txt)
     │   ├── TooLarge           body or decompressed body over the cap
     │   ├── FetchTimeout       per-step timeout or total deadline passed
-    │   └── HTTPStatusError    the server answered with an error status
+    │   ├── HTTPStatusError    the server answered with an error status
+    │   └── Stopped            not started because the daemon is stopping (not a failure)
     ├── FeedError              the feed could not be parsed into entries
     ├── ReadError              no main text could be read from a page
     ├── ExtractError           the NLP pipeline failed on a text
@@ -75,6 +76,12 @@ class HTTPStatusError(FetchError):
         self.retry_after = retry_after
 
 
+class Stopped(FetchError):
+    """A request that was never sent because a stop was asked for: nothing to record."""
+
+    reason = "stopped"
+
+
 class FeedError(NewsmonError):
     reason = "feed_parse"
 
@@ -104,5 +111,6 @@ __all__ = [
     "ReadError",
     "ReadOnlyViolation",
     "StorageError",
+    "Stopped",
     "TooLarge",
 ]

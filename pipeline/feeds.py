@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from config.errors import FeedError, FetchError, HTTPStatusError
+from config.errors import FeedError, FetchError, HTTPStatusError, Stopped
 from pipeline.fetch import Fetcher, permanent_location
 from pipeline.records import FeedEntry, FeedState, PollResult
 from pipeline.urls import canonical_url
@@ -236,6 +236,8 @@ async def poll_feed(fetcher: Fetcher, feed: FeedState, *, max_entries: int) -> P
         page = await fetcher.get(
             feed.url, kind="feed", etag=feed.etag, last_modified=feed.last_modified
         )
+    except Stopped:
+        raise  # never sent: nothing happened to this feed, so nothing is recorded
     except HTTPStatusError as exc:
         return PollResult(
             feed.id, exc.status, error=exc.reason, error_detail=str(exc)[:500],

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -30,7 +31,7 @@ from typing import Literal
 import httpx
 from protego import Protego
 
-from config.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
+from config.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, Stopped, TooLarge
 from config.settings import Settings
 from pipeline.guard import check_url, guarded_transport
 from pipeline.records import Page
@@ -178,8 +179,11 @@ class _Hop:
 class Fetcher:
     """The HTTP client of newsmon. Use as ``async with Fetcher(settings) as f``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, stop: threading.Event | None = None) -> None:
         self.settings = settings
+        # Checked once a connection slot is ours: a request queued behind a busy
+        # host must not start after SIGTERM (it raises Stopped instead).
+        self._stop = stop
         timeout = httpx.Timeout(
             connect=settings.connect_timeout, read=settings.read_timeout,
             write=settings.read_timeout, pool=settings.request_deadline,
@@ -275,6 +279,8 @@ class Fetcher:
         if budget is not None and left is not None:
             budget.reschedule(None)
         async with self._per_host(url.netloc.decode("ascii")), self._all:
+            if self._stop is not None and self._stop.is_set():
+                raise Stopped(f"{url}: not started, stopping")
             if budget is not None and left is not None:
                 budget.reschedule(loop.time() + left)
             request = self._client.build_request("GET", url, headers=headers)
@@ -366,6 +372,8 @@ class Fetcher:
                                           robots=False, budget=budget)
         except TooLarge:
             return Protego.parse(""), ROBOTS_RETRY_TTL
+        except Stopped:
+            raise
         except (FetchError, TimeoutError) as exc:
             self._robots_why[origin] = getattr(exc, "reason", "deadline")
             return None, ROBOTS_RETRY_TTL

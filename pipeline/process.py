@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from config.errors import FetchError, HTTPStatusError, ReadError
+from config.errors import FetchError, HTTPStatusError, ReadError, Stopped
 from config.settings import Settings
 from pipeline.articles import read_article
 from pipeline.feeds import poll_feed
@@ -63,7 +63,10 @@ async def poll_due(db: Database, fetcher: Fetcher, settings: Settings, stats: Cy
         async with slots:
             if stop.is_set():  # checked once a slot is ours, so a stop drains quickly
                 return None
-            return await poll_feed(fetcher, feed, max_entries=settings.max_entries_per_feed)
+            try:
+                return await poll_feed(fetcher, feed, max_entries=settings.max_entries_per_feed)
+            except Stopped:
+                return None
 
     tasks = [asyncio.create_task(one(feed)) for feed in due]
     for done, task in enumerate(asyncio.as_completed(tasks), 1):
@@ -105,6 +108,8 @@ async def fetch_articles(db: Database, fetcher: Fetcher, settings: Settings,
                     read_article, page.body, page.url,
                     content_type=page.headers.get("content-type"),
                 )
+            except Stopped:
+                return article_id, None  # never sent: left pending for the next start
             except (FetchError, ReadError) as exc:
                 return article_id, exc
 
@@ -176,7 +181,7 @@ def run_cycle(db: Database, settings: Settings, *, stop: threading.Event | None 
     stats = CycleStats()
 
     async def ingest() -> None:
-        async with Fetcher(settings) as fetcher:
+        async with Fetcher(settings, stop=stop) as fetcher:
             await poll_due(db, fetcher, settings, stats, stop, progress)
             if not stop.is_set() and not remote:
                 await fetch_pending(db, fetcher, settings, stats, stop, progress)

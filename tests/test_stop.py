@@ -40,11 +40,6 @@ def _started(site: Site, prefix: str) -> set[str]:
             if path.startswith(f"/{prefix}/p/") and n}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: pipeline.process.fetch_pending checks `stop` before the Fetcher's per-host "
-    "queue, so pages queued behind a slow host still start after SIGTERM (12 pages at 3 s, "
-    "2 per host: all 12 are fetched). Fix: take a per-host slot in fetch_pending before "
-    "the stop check; then remove this mark."))
 @pytest.mark.timeout(120)
 def test_sigterm_while_pages_download_exits_in_bound_and_commits_them(tmp_path: Path,
                                                                       site: Site) -> None:
