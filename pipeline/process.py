@@ -17,7 +17,9 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from config.errors import FetchError, HTTPStatusError, ReadError, Stopped
 from config.settings import Settings
@@ -29,6 +31,14 @@ from storage import queries
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+# Work per round of a cycle (see run_cycle): big enough to keep connections busy,
+# small enough that the first articles are analysed minutes, not hours, into a backlog.
+PAGES_PER_ROUND = 200
+ARTICLES_PER_ROUND = 200
+# trafilatura and lxml parse in ONE thread: parsing is CPU-bound (the GIL gains nothing
+# from more threads) and concurrent parses crashed the process ("free(): invalid pointer").
+_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-reader")
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -104,10 +114,10 @@ async def fetch_articles(db: Database, fetcher: Fetcher, settings: Settings,
                 return article_id, None
             try:
                 page = await fetcher.get(url, kind="page")
-                return article_id, await asyncio.to_thread(
-                    read_article, page.body, page.url,
-                    content_type=page.headers.get("content-type"),
-                )
+                read = partial(read_article, page.body, page.url,
+                               content_type=page.headers.get("content-type"))
+                return article_id, await asyncio.get_running_loop().run_in_executor(
+                    _READER, read)
             except Stopped:
                 return article_id, None  # never sent: left pending for the next start
             except (FetchError, ReadError) as exc:
@@ -142,25 +152,49 @@ def _store_page(db: Database, settings: Settings, article_id: int, outcome: obje
 
 
 def extract_fetched(db: Database, settings: Settings, stats: CycleStats, stop: threading.Event,
-                    progress: Progress | None = None) -> None:
-    """Analyse fetched articles in batches until none are left or we are told to stop."""
-    while not stop.is_set():
+                    progress: Progress | None = None, limit: int | None = None) -> int:
+    """Analyse fetched articles in batches until none are left, ``limit`` are done
+    or we are told to stop; returns how many were analysed."""
+    done = 0
+    while not stop.is_set() and (limit is None or done < limit):
+        size = settings.extract_batch_size if limit is None else min(
+            settings.extract_batch_size, limit - done)
         with db.session() as session:
             batch = queries.pending_extraction(session=session, now=queries.utcnow(),
-                                               limit=settings.extract_batch_size)
+                                               limit=size)
         if not batch:
-            return
+            break
+        before = stats.extracted
         extract_articles(db, settings, batch, stats, stop, progress)
+        done += stats.extracted - before
+    return done
 
 
 def extract_articles(db: Database, settings: Settings, items: list[tuple[int, str]],
                      stats: CycleStats, stop: threading.Event,
                      progress: Progress | None = None) -> None:
-    """Analyse (id, text) items; each article's rows commit with its status flip."""
+    """Analyse (id, text) items; each article's rows commit with its status flip.
+
+    A text the pipeline cannot analyse must not block the ones behind it for
+    ever: a failing batch is retried one article at a time, and the article
+    that fails alone is recorded as failed with the reason.
+    """
     from pipeline.analysis import Extractor
 
     extractor = Extractor.shared(settings)
-    for article_id, analysis in extractor.run(items):
+    try:
+        analyses = list(extractor.run(items))
+    except Exception as exc:  # noqa: BLE001 - third-party NLP code; the reason is stored
+        if len(items) > 1:
+            for item in items:
+                extract_articles(db, settings, [item], stats, stop, progress)
+            return
+        with db.transaction() as session:
+            queries.record_extract_failure(int(items[0][0]), f"{type(exc).__name__}: {exc}",
+                                           session=session)
+        log.error("extraction failed", extra={"article_id": items[0][0], "error": str(exc)})
+        return
+    for article_id, analysis in analyses:
         with db.transaction() as session:
             extractor.store(int(article_id), analysis, session=session)
         stats.extracted += 1
@@ -173,24 +207,34 @@ def extract_articles(db: Database, settings: Settings, items: list[tuple[int, st
 def run_cycle(db: Database, settings: Settings, *, stop: threading.Event | None = None,
               progress: Progress | None = None, extract: bool = True,
               remote: bool = False) -> CycleStats:
-    """Poll, fetch and read, then extract: one full pass over what is due.
+    """Poll what is due, then fetch and extract in rounds until nothing is left.
 
+    Rounds keep a backlog from holding up extraction: articles fetched in the
+    first round are analysed (and queryable) before the next round fetches more.
     ``remote``: poll here, then send fetching and extraction to Celery workers.
     """
     stop = stop or threading.Event()
     stats = CycleStats()
 
-    async def ingest() -> None:
+    async def cycle() -> None:
         async with Fetcher(settings, stop=stop) as fetcher:
             await poll_due(db, fetcher, settings, stats, stop, progress)
-            if not stop.is_set() and not remote:
-                await fetch_pending(db, fetcher, settings, stats, stop, progress)
+            while not remote and not stop.is_set():
+                before = stats.pages_fetched + stats.pages_failed
+                await fetch_pending(db, fetcher, settings, stats, stop, progress,
+                                    limit=PAGES_PER_ROUND)
+                analysed = 0
+                if extract and not stop.is_set():
+                    # In a thread so the event loop (and the Fetcher's pool) stays responsive.
+                    analysed = await asyncio.to_thread(
+                        extract_fetched, db, settings, stats, stop, progress,
+                        ARTICLES_PER_ROUND)
+                if stats.pages_fetched + stats.pages_failed == before and not analysed:
+                    break
 
-    asyncio.run(ingest())
+    asyncio.run(cycle())
     if remote and not stop.is_set():
         from pipeline.tasks import dispatch
 
         stats.dispatched_pages, stats.dispatched_articles = dispatch(db, settings)
-    elif extract and not stop.is_set():
-        extract_fetched(db, settings, stats, stop, progress)
     return stats

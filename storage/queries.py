@@ -361,3 +361,10 @@ def texts_of(article_ids: Sequence[int], *, session: Session) -> list[tuple[int,
                            .where(Article.id.in_(list(article_ids)), Article.status == "fetched")
                            .order_by(Article.id))
     return [(r.id, r.text or "") for r in rows]
+
+
+def record_extract_failure(article_id: int, detail: str, *, session: Session) -> None:
+    """The NLP pipeline failed on this article: keep its text, record why, move on."""
+    row = session.get(Article, article_id)
+    if row is not None:
+        row.status, row.skip_reason = "failed", f"extract_failed: {detail}"[:1000]

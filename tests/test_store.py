@@ -75,3 +75,24 @@ def test_permanent_failure_is_skipped_at_once(db: Database):
         status = queries.record_page_failure(article, "http_404", "HTTP 404", session=s,
                                              status=404, max_attempts=3)
     assert status == "skipped"
+
+
+def test_an_article_the_model_cannot_take_fails_alone(db: Database):
+    """spaCy refuses texts over nlp.max_length (1M characters); the others still get done."""
+    import threading
+
+    from config.settings import Settings
+    from pipeline.process import CycleStats, extract_fetched
+
+    huge, fine = pending(db, "https://a.example/huge", "https://a.example/fine")
+    with db.transaction() as s:
+        queries.store_article(huge, read_article(ENGLISH, "https://a.example/huge"), session=s)
+        s.get(Article, huge).text = "NATO met. " * 120_000  # 1.2M characters, a new hash
+        queries.store_article(fine, read_article(ENGLISH.replace("budget", "plan"),
+                                                 "https://a.example/fine"), session=s)
+    stats = CycleStats()
+    extract_fetched(db, Settings(extract_batch_size=8), stats, threading.Event())
+    with db.session() as s:
+        rows = {a.id: a for a in s.scalars(select(Article))}
+    assert rows[fine].status == "extracted" and stats.extracted == 1
+    assert rows[huge].status == "failed" and rows[huge].skip_reason.startswith("extract_failed")
