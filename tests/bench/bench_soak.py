@@ -17,6 +17,7 @@ whole ingestion path runs: poll, conditional GET, parse, upsert, fetch,
 read, store. NLP extraction is off (``extract=False``): it is benchmarked
 by bench_extract.py, and here it would only measure spaCy.
 
+The site runs in a child process, so the RSS measured is newsmon's alone.
 Reported: articles/s, peak RSS, and RSS after each simulated minute; the
 run fails (exit 1) if RSS after the first third ("10 minutes") grows more
 than GROWTH_LIMIT. Baseline: a bare httpx client fetching the same number
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import sys
 import tempfile
 import threading
@@ -116,7 +118,24 @@ def register(site: Site, feeds: int, minutes: int, per_feed: int) -> list[str]:
     return [site.url(f"/soak/feed/{f}.xml") for f in range(feeds)]
 
 
-def baseline(site: Site, pages: list[str], concurrency: int) -> float:
+def serve(conn, feeds: int, minutes: int, per_feed: int) -> None:  # noqa: ANN001
+    """The site in its own process: its routes and hit counters must not count as
+    newsmon's memory, and its request handling must not share newsmon's GIL."""
+    site, _stop = start_site()
+    register(site, feeds, minutes, per_feed)
+    conn.send(site.base)
+    threading.Event().wait()  # serve until the parent terminates us
+
+
+def start_site_process(feeds: int, minutes: int, per_feed: int):  # noqa: ANN201
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=serve, args=(child, feeds, minutes, per_feed), daemon=True)
+    proc.start()
+    return proc, parent.recv()
+
+
+def baseline(pages: list[str], concurrency: int) -> float:
     """Pages/s of a bare httpx client over the same server: the ceiling for our fetch."""
     async def run() -> float:
         slots = asyncio.Semaphore(concurrency)
@@ -139,8 +158,8 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=20000, help="distinct articles in all")
     args = parser.parse_args()
     per_feed = args.articles // args.feeds
-    site, stop_site = start_site()
-    urls = register(site, args.feeds, args.minutes, per_feed)
+    site_proc, base_url = start_site_process(args.feeds, args.minutes, per_feed)
+    urls = [f"{base_url}/soak/feed/{f}.xml" for f in range(args.feeds)]
     workdir = Path(tempfile.mkdtemp(prefix="newsmon-soak-"))
     settings = Settings(database_url=f"sqlite:///{workdir / 'soak.db'}",
                         allowed_networks=["127.0.0.0/8"], poll_interval=0, min_poll_interval=0,
@@ -165,9 +184,9 @@ def main() -> int:
                   f"pages {stats.pages_fetched:4d} (failed {stats.pages_failed}), "
                   f"RSS {rss_by_minute[-1] / 2**20:6.1f} MiB", flush=True)
     elapsed = time.perf_counter() - began
-    pages = [site.url(f"/soak/{f}/{i}.html") for f in range(args.feeds) for i in range(per_feed)]
-    base = baseline(site, pages[: min(len(pages), 5000)], settings.max_connections)
-    stop_site()
+    pages = [f"{base_url}/soak/{f}/{i}.html" for f in range(args.feeds) for i in range(per_feed)]
+    base = baseline(pages[: min(len(pages), 5000)], settings.max_connections)
+    site_proc.terminate()
     with db.session() as s:
         counts = queries.status_counts(session=s)
     db.dispose()
