@@ -19,7 +19,7 @@ from extractors.spans import evidence
 
 # Bump when rules, lexicon semantics or the gazetteer format change, so stored
 # rows say which extractor produced them.
-EXTRACTOR_VERSION = "1.1.1"
+EXTRACTOR_VERSION = "1.1.2"
 
 
 def analyze(nlp: Language, items: Iterable[tuple[str, str]], *,

@@ -12,6 +12,7 @@ Rules, in order (each only fills mentions still unlinked):
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from extractors.actors import ActorLinker, Cand
 
 STOP_INITIALS = frozenset({"of", "for", "and", "the", "on", "in", "de", "&"})
+# A two-letter state or province code, or D.C., as written after a city.
+STATE_CODE = re.compile(r"^(?:[A-Z]{2}|D\.\s?C\.?)$")
+QUALIFIED_PLACE = re.compile(r"^(.+?),\s*(?:[A-Z]{2}|D\.\s?C\.?)$")
 
 
 def link_mentions(doc: Doc, cands: list[Cand], linker: ActorLinker) -> dict[str, Any]:
@@ -34,10 +38,26 @@ def link_mentions(doc: Doc, cands: list[Cand], linker: ActorLinker) -> dict[str,
         if cand.canon is None and " " not in cand.text:
             cand.canon = _surname(cand, surnames) or _acronym(cand, cands) or _head_word(cand, cands)
     _merge_spellings(cands, linker.fuzzy_cutoff)
+    _fold_qualifiers(doc, cands)
     for cand in cands:
         if cand.canon is None:
             cand.canon = cand.text
     return _clusters(cands, linker)
+
+
+def _fold_qualifiers(doc: Doc, cands: list[Cand]) -> None:
+    """"Washington, DC" and "Portland, OR" name one place: the code after the
+    comma qualifies the place before it, so it joins that place's actor."""
+    for cand in cands:  # NER may take "Washington, DC" as one entity
+        qualified = QUALIFIED_PLACE.match(cand.text)
+        if cand.label == "GPE" and cand.canon is None and qualified:
+            cand.canon = qualified.group(1)
+    ordered = sorted(cands, key=lambda c: c.start)
+    for place, code in zip(ordered, ordered[1:], strict=False):
+        if (place.label == "GPE" and code.label == "GPE" and code.start == place.end + 1
+                and doc[place.end].text == "," and STATE_CODE.match(code.text)
+                and code.canon is None):  # "Britain, US and France": US is an actor itself
+            code.canon = place.canon or place.text
 
 
 def _person_names(cands: list[Cand], linker: ActorLinker) -> dict[str, list[tuple[int, str]]]:

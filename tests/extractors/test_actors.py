@@ -56,3 +56,16 @@ def test_demonyms(run) -> None:
 def test_us_is_not_the_pronoun(run) -> None:
     a = run("Let us be clear: the US will not pay.")
     assert list(names(a)) == ["United States"]
+
+
+def test_city_with_state_code_is_one_place(run) -> None:
+    a = run("The debate deepened a political divide in Washington, DC, where lawmakers met. "
+            "Officials in Washington said little.")
+    places = [x for x in a.actors if x.type == "GPE"]
+    assert [p.name for p in places] == ["Washington"]
+
+
+def test_country_code_in_a_list_stays_its_own_actor(run) -> None:
+    a = run("Talks between Britain, US and French officials resumed in Geneva.")
+    assert {"United Kingdom", "United States"} <= set(names(a)) or \
+        {"Britain", "United States"} <= set(names(a))
