@@ -75,18 +75,23 @@ def test_readers_and_daemon_never_see_lock_errors(tmp_path: Path, site: Site,
     keys = list(site.page_keys())
     feeds = {f"busy{i}": keys[i * 18:(i + 1) * 18] for i in range(10)}
     urls = register_feeds(site, "busy", feeds)
+    # One local server stands in for ten hosts, so it gets ten hosts' connections.
     env = daemon_env(db_url, feeds_toml(tmp_path / "feeds.toml", urls),
-                     extract_batch_size="8")
+                     extract_batch_size="8", per_host_connections="8")
     daemon = DaemonProc(env, tmp_path / "daemon.log")
     try:
-        # Start reading once the schema exists and the first pages are in.
+        # Start the window once extraction is under way, so reads overlap its writes
+        # however long fetching took on a busy machine.
         def started() -> bool:
             probe = subprocess.run(
                 [sys.executable, "-c", READER, db_url, "0.01"],
                 capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1])
-            return probe.returncode == 0 and not json.loads(probe.stdout)["errors"]
+            if probe.returncode != 0:
+                return False
+            out = json.loads(probe.stdout)
+            return not out["errors"] and bool(out["extracted"]) and out["extracted"][-1] >= 1
 
-        wait_until(started, timeout=90, daemon=daemon, step=0.5)
+        wait_until(started, timeout=150, daemon=daemon, step=0.5)
         reader = subprocess.run([sys.executable, "-c", READER, db_url, str(WINDOW_S)],
                                 capture_output=True, text=True, timeout=WINDOW_S + 60,
                                 cwd=Path(__file__).parents[1])
