@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pipeline.tasks import configure
 from storage import queries
 from storage.db import open_database
 from storage.models import Article, Mention
+from tests.support.proc import stop_process
 
 BROKERS = {
     "redis": "redis://127.0.0.1:6379/14",
@@ -74,9 +74,5 @@ def test_workers_fetch_and_extract_what_the_daemon_dispatches(broker: str, pg_ur
         with db.session() as s:
             assert s.scalar(select(func.count()).select_from(Mention)) > 0
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_process(worker, timeout=60)
         db.dispose()
