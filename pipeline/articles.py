@@ -26,14 +26,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import dateparser  # noqa: F401 - see below
 import trafilatura
 from trafilatura.settings import Document
-
-# htmldate imports dateparser (244 modules of language data, ~10 MiB) the first
-# time a page needs a fuzzy date, which can be hours into a run: the soak saw
-# it as a one-time memory step at minute 17. Importing it here puts that cost
-# at start-up, so a long-running daemon's memory is flat from the first cycle.
 
 from config.errors import ReadError
 from pipeline.records import Article
