@@ -23,7 +23,7 @@ from functools import partial
 
 from config.errors import FetchError, HTTPStatusError, ReadError, Stopped
 from config.settings import Settings
-from pipeline.articles import read_article
+from pipeline.articles import read_article, warm_up
 from pipeline.feeds import poll_feed
 from pipeline.fetch import Fetcher
 from pipeline.records import PollResult
@@ -215,6 +215,7 @@ def run_cycle(db: Database, settings: Settings, *, stop: threading.Event | None 
     """
     stop = stop or threading.Event()
     stats = CycleStats()
+    warm_up()
 
     async def cycle() -> None:
         async with Fetcher(settings, stop=stop) as fetcher:
