@@ -213,6 +213,11 @@ def add_entries(entries: Iterable[FeedEntry], *, session: Session, now: datetime
 # --- articles -------------------------------------------------------------
 
 
+def _due(now: datetime):  # noqa: ANN202 - a SQL condition
+    """No retry is scheduled for later and no worker holds the article."""
+    return Article.next_attempt.is_(None) | (Article.next_attempt <= now)
+
+
 def claim_pending(*, session: Session, now: datetime, limit: int) -> list[tuple[int, str]]:
     """Articles whose page should be fetched now: (id, url).
 
@@ -220,8 +225,7 @@ def claim_pending(*, session: Session, now: datetime, limit: int) -> list[tuple[
     """
     query = (
         select(Article.id, Article.url)
-        .where(Article.status == "pending",
-               (Article.next_attempt.is_(None)) | (Article.next_attempt <= now))
+        .where(Article.status == "pending", _due(now))
         .order_by(Article.discovered_at, Article.id)
         .limit(limit)
     )
@@ -319,10 +323,7 @@ def pending_extraction(*, session: Session, now: datetime, limit: int) -> list[t
 
     ``next_attempt`` in the future means a worker has it (see pipeline.tasks).
     """
-    query = select(Article.id, Article.text).where(
-        Article.status == "fetched",
-        (Article.next_attempt.is_(None)) | (Article.next_attempt <= now),
-    )
+    query = select(Article.id, Article.text).where(Article.status == "fetched", _due(now))
     return [(r.id, r.text or "") for r in session.execute(query.order_by(Article.id).limit(limit))]
 
 
@@ -354,8 +355,7 @@ def extraction_due_ids(*, session: Session, now: datetime, limit: int) -> list[i
     """Ids of fetched articles waiting for analysis and not held by a worker."""
     return list(session.scalars(
         select(Article.id)
-        .where(Article.status == "fetched",
-               (Article.next_attempt.is_(None)) | (Article.next_attempt <= now))
+        .where(Article.status == "fetched", _due(now))
         .order_by(Article.id).limit(limit)
     ))
 
