@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.errors import ConfigError
@@ -151,6 +152,11 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "ssl"] = Field(
         "none", description="Transport security: none, starttls or ssl."
     )
+    smtp_allow_plaintext_login: bool = Field(
+        False,
+        description="Allow smtp_user with smtp_security 'none', i.e. the password sent in "
+        "clear text; only for a relay on the same host or a trusted network.",
+    )
     smtp_timeout: Duration = Field(30.0, description="Seconds for one SMTP conversation.")
     digest_from: str = Field("newsmon@localhost", description="From address of the digest.")
     digest_to: Annotated[list[str], NoDecode] = Field(
@@ -215,6 +221,20 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         return value
 
+    @model_validator(mode="after")
+    def _no_cleartext_password(self) -> Settings:
+        # smtplib's login() sends AUTH PLAIN/LOGIN: without TLS anyone on the
+        # path reads the password, so that has to be asked for by name.
+        if self.smtp_user and self.smtp_security == "none" and not self.smtp_allow_plaintext_login:
+            raise PydanticCustomError(
+                "cleartext_login",
+                "smtp_user (NEWSMON_SMTP_USER) is set but smtp_security "
+                "(NEWSMON_SMTP_SECURITY) is 'none', so the SMTP password would be sent "
+                "in clear text; set NEWSMON_SMTP_SECURITY=starttls or ssl, or, for a "
+                "relay on a trusted network, NEWSMON_SMTP_ALLOW_PLAINTEXT_LOGIN=true",
+            )
+        return self
+
     @property
     def http_user_agent(self) -> str:
         return self.user_agent.replace("{contact_url}", self.contact_url)
@@ -244,7 +264,10 @@ class Settings(BaseSettings):
 def _describe(errors: list[dict[str, Any]], origin: dict[str, str]) -> str:
     lines = []
     for err in errors:
-        key = ".".join(str(p) for p in err["loc"]) or "?"
+        if not err["loc"]:  # a rule across settings: its message names them itself
+            lines.append(err["msg"])
+            continue
+        key = ".".join(str(p) for p in err["loc"])
         where = origin.get(key.split(".")[0], f"environment NEWSMON_{key.split('.')[0].upper()}")
         lines.append(f"{where}: {key}: {err['msg']}")
     return "invalid settings:\n  " + "\n  ".join(lines)

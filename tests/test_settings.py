@@ -100,3 +100,45 @@ def test_add_and_remove_keep_comments(tmp_path: Path):
     assert [s.name for s in load_feeds(file)] == ['B "quoted"']
     assert file.read_text().startswith("# my feeds")
     assert load_feeds(file)[0].interval_s == 600
+
+
+def test_smtp_login_without_transport_security_is_refused(monkeypatch: pytest.MonkeyPatch):
+    # smtplib would send AUTH PLAIN/LOGIN, i.e. the password, in clear text.
+    monkeypatch.setenv("NEWSMON_SMTP_USER", "digest")
+    monkeypatch.setenv("NEWSMON_SMTP_PASSWORD", "hunter2")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    message = str(err.value)
+    for needle in ("NEWSMON_SMTP_USER", "NEWSMON_SMTP_SECURITY",
+                   "NEWSMON_SMTP_ALLOW_PLAINTEXT_LOGIN", "starttls"):
+        assert needle in message
+    assert "hunter2" not in message
+
+
+def test_smtp_login_without_security_is_refused_from_the_file_too(tmp_path: Path):
+    file = tmp_path / "newsmon.toml"
+    file.write_text('smtp_user = "digest"\nsmtp_security = "none"\n')
+    with pytest.raises(ConfigError, match="NEWSMON_SMTP_SECURITY"):
+        load_settings(file)
+
+
+@pytest.mark.parametrize(
+    ("env", "security"),
+    [({"NEWSMON_SMTP_SECURITY": "starttls"}, "starttls"),
+     ({"NEWSMON_SMTP_SECURITY": "ssl"}, "ssl"),
+     ({"NEWSMON_SMTP_ALLOW_PLAINTEXT_LOGIN": "true"}, "none")],
+)
+def test_smtp_login_is_accepted_over_tls_or_when_plaintext_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], security: str
+):
+    monkeypatch.setenv("NEWSMON_SMTP_USER", "digest")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    assert settings.smtp_user == "digest" and settings.smtp_security == security
+
+
+def test_plaintext_login_is_off_by_default():
+    settings = load_settings()
+    assert settings.smtp_allow_plaintext_login is False
+    assert settings.smtp_user is None and settings.smtp_security == "none"  # no login: fine
