@@ -8,7 +8,7 @@ mentions into one canonical actor per real-world actor in the article.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -20,7 +20,9 @@ from spacy.matcher import Matcher
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
 
-from extractors.gazetteer import Gazetteer, Lexicon, load_gazetteer, load_lexicon, parse_gazetteer
+from extractors.gazetteer import (Gazetteer, Lexicon, load_gazetteer, load_lexicon, parse_gazetteer,
+                                  parse_lexicon)
+from extractors.linking import Cand, LinkOptions, link_mentions
 
 ACTORS_KEY = "newsmon_actors"
 ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
@@ -83,17 +85,6 @@ class ActorRuler:
         return self
 
 
-@dataclass(slots=True)
-class Cand:
-    """One actor mention before linking: token span, NER label, gazetteer name."""
-
-    start: int
-    end: int
-    label: str
-    canon: str | None
-    text: str
-
-
 @Language.factory(
     "newsmon_actor_linker",
     assigns=["doc.spans", "doc._.newsmon_actor_info", "doc._.newsmon_actor_at"],
@@ -116,6 +107,7 @@ class ActorLinker:
         self.raw: dict[str, Any] = {}
         self.nominal = Matcher(nlp.vocab)
         self.fuzzy_names: list[str] = []
+        self.options = LinkOptions(self.gaz, self.fuzzy, fuzzy_cutoff)
 
     def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
                    actors_file: Path | None = None, cues_file: Path | None = None) -> None:
@@ -133,14 +125,13 @@ class ActorLinker:
             self.nominal.add(canon, [[{"LOWER": "the"}, {"ORTH": word}]])
         # Only long multi-word names are fuzzy targets: short ones collide.
         self.fuzzy_names = [f for f in self.gaz.surface if " " in f and len(f) >= 12]
+        self.options = LinkOptions(self.gaz, self.fuzzy, self.fuzzy_cutoff)
 
     def __call__(self, doc: Doc) -> Doc:
-        from extractors.linking import link_mentions  # the clustering rules live apart
-
         cands = [c for ent in doc.ents if (c := self._candidate(doc, ent)) is not None]
         cands = self._join_of(doc, cands)
         cands += self._acronym_mentions(doc, cands)
-        clusters = link_mentions(doc, cands, self)
+        clusters = link_mentions(doc, cands, self.options)
         self._add_nominals(doc, cands, clusters)
         self._add_titles(doc, cands, clusters)
         cands.sort(key=lambda c: c.start)  # pronoun resolution walks mentions in order
@@ -304,10 +295,6 @@ class ActorLinker:
         srsly.write_json(path / "data.json", self.raw)
 
     def from_disk(self, path: Path, *, exclude: Iterable[str] = ()) -> ActorLinker:
-        import tomllib
-
-        from extractors.gazetteer import parse_lexicon
-
         self.raw = srsly.read_json(Path(path) / "data.json")
         self.gaz = parse_gazetteer(tomllib.loads(self.raw.get("actors", "")))
         self.lex = parse_lexicon(tomllib.loads(self.raw.get("cues", "")))

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz
 from spacy.tokens import Doc
 
-if TYPE_CHECKING:
-    from extractors.actors import ActorLinker, Cand
+from extractors.gazetteer import Gazetteer
 
 STOP_INITIALS = frozenset({"of", "for", "and", "the", "on", "in", "de", "&"})
 # A two-letter state or province code, or D.C., as written after a city.
@@ -28,7 +29,31 @@ STATE_CODE = re.compile(r"^(?:[A-Z]{2}|D\.\s?C\.?)$")
 QUALIFIED_PLACE = re.compile(r"^(.+?),\s*(?:[A-Z]{2}|D\.\s?C\.?)$")
 
 
-def link_mentions(doc: Doc, cands: list[Cand], linker: ActorLinker) -> dict[str, Any]:
+@dataclass(slots=True)
+class Cand:
+    """One actor mention before linking: token span, NER label, gazetteer name."""
+
+    start: int
+    end: int
+    label: str
+    canon: str | None
+    text: str
+
+
+def _no_fuzzy(text: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOptions:
+    """What the rules consult: the gazetteer, its fuzzy look-up and cut-off."""
+
+    gaz: Gazetteer = field(default_factory=Gazetteer)
+    fuzzy: Callable[[str], str | None] = _no_fuzzy
+    fuzzy_cutoff: float = 90.0
+
+
+def link_mentions(doc: Doc, cands: list[Cand], linker: LinkOptions) -> dict[str, Any]:
     """Set ``cand.canon`` on every candidate; return canonical name -> (type, wikidata)."""
     for cand in cands:
         if cand.canon is None and cand.label != "PERSON":
@@ -60,7 +85,7 @@ def _fold_qualifiers(doc: Doc, cands: list[Cand]) -> None:
             code.canon = place.canon or place.text
 
 
-def _person_names(cands: list[Cand], linker: ActorLinker) -> dict[str, list[tuple[int, str]]]:
+def _person_names(cands: list[Cand], linker: LinkOptions) -> dict[str, list[tuple[int, str]]]:
     """Surname -> [(token position, full name)] of full-name persons in the article."""
     surnames: dict[str, list[tuple[int, str]]] = {}
     for cand in cands:
@@ -138,7 +163,7 @@ def _merge_spellings(cands: list[Cand], cutoff: float) -> None:
             seen.append(cand.text)
 
 
-def _clusters(cands: list[Cand], linker: ActorLinker) -> dict[str, Any]:
+def _clusters(cands: list[Cand], linker: LinkOptions) -> dict[str, Any]:
     labels: dict[str, Counter[str]] = {}
     for cand in cands:
         labels.setdefault(cand.canon, Counter())[cand.label] += 1
