@@ -16,10 +16,7 @@ from config.errors import ExtractError
 from extractors.nlp import build_nlp
 from extractors.records import Actor, Amount, Analysis, Event, Evidence, Mention, Stance
 from extractors.spans import evidence
-
-# Bump when rules, lexicon semantics or the gazetteer format change, so stored
-# rows say which extractor produced them.
-EXTRACTOR_VERSION = "1.1.2"
+from extractors.version import EXTRACTOR_VERSION
 
 
 def analyze(nlp: Language, items: Iterable[tuple[str, str]], *,

@@ -20,8 +20,8 @@ from spacy.matcher import Matcher
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
 
-from extractors.gazetteer import (Gazetteer, Lexicon, load_gazetteer, load_lexicon, parse_gazetteer,
-                                  parse_lexicon)
+from extractors.gazetteer import (Gazetteer, Lexicon, load_diminutives, load_gazetteer, load_lexicon,
+                                  parse_diminutives, parse_gazetteer, parse_lexicon)
 from extractors.linking import Cand, LinkOptions, link_mentions
 
 ACTORS_KEY = "newsmon_actors"
@@ -107,10 +107,15 @@ class ActorLinker:
         self.raw: dict[str, Any] = {}
         self.nominal = Matcher(nlp.vocab)
         self.fuzzy_names: list[str] = []
+        self.first_names: dict[str, frozenset[str]] = {}
         self.options = LinkOptions(self.gaz, self.fuzzy, fuzzy_cutoff)
 
     def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
-                   actors_file: Path | None = None, cues_file: Path | None = None) -> None:
+                   actors_file: Path | None = None, cues_file: Path | None = None,
+                   diminutives_file: Path | None = None) -> None:
+        if diminutives_file is not None:
+            self.first_names = load_diminutives(diminutives_file)
+            self.raw["diminutives"] = Path(diminutives_file).read_text(encoding="utf-8")
         if actors_file is not None:
             self.gaz = load_gazetteer(actors_file)
             self.raw["actors"] = Path(actors_file).read_text(encoding="utf-8")
@@ -125,7 +130,7 @@ class ActorLinker:
             self.nominal.add(canon, [[{"LOWER": "the"}, {"ORTH": word}]])
         # Only long multi-word names are fuzzy targets: short ones collide.
         self.fuzzy_names = [f for f in self.gaz.surface if " " in f and len(f) >= 12]
-        self.options = LinkOptions(self.gaz, self.fuzzy, self.fuzzy_cutoff)
+        self.options = LinkOptions(self.gaz, self.fuzzy, self.fuzzy_cutoff, self.first_names)
 
     def __call__(self, doc: Doc) -> Doc:
         cands = [c for ent in doc.ents if (c := self._candidate(doc, ent)) is not None]
@@ -298,5 +303,6 @@ class ActorLinker:
         self.raw = srsly.read_json(Path(path) / "data.json")
         self.gaz = parse_gazetteer(tomllib.loads(self.raw.get("actors", "")))
         self.lex = parse_lexicon(tomllib.loads(self.raw.get("cues", "")))
+        self.first_names = parse_diminutives(tomllib.loads(self.raw.get("diminutives", "")))
         self._compile()
         return self

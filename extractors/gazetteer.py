@@ -1,6 +1,7 @@
-"""Loading the user-edited data: the actor gazetteer and the stance cue lexicon.
+"""Loading the user-edited data: the actor gazetteer, the stance cue lexicon
+and the first-name diminutives.
 
-Both files are TOML in ``config/`` (data, never code). A broken file raises
+All are TOML in ``config/`` (data, never code). A broken file raises
 ConfigError naming the file and the entry, because the daemon cannot do
 anything sensible with half a lexicon.
 """
@@ -135,6 +136,22 @@ def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
 
 def load_lexicon(path: Path) -> Lexicon:
     return parse_lexicon(_read(path, "cues"), f"cues file {path}")
+
+
+def parse_diminutives(data: dict[str, Any], origin: str = "diminutives file") -> dict[str, frozenset[str]]:
+    """First name -> the formal names it can stand for (a formal name stands
+    for itself): "bill" -> {"william"}, "chris" -> {"christopher", ...}."""
+    forms: dict[str, set[str]] = {}
+    for formal, shorts in data.get("names", {}).items():
+        if not isinstance(shorts, list) or not all(isinstance(x, str) and x for x in shorts):
+            raise ConfigError(f"{origin}: names.{formal} must be a list of first names")
+        for name in (formal, *shorts):
+            forms.setdefault(name.lower(), set()).add(formal.lower())
+    return {name: frozenset(formals) for name, formals in forms.items()}
+
+
+def load_diminutives(path: Path) -> dict[str, frozenset[str]]:
+    return parse_diminutives(_read(path, "diminutives"), f"diminutives file {path}")
 
 
 class LexiconComponent:

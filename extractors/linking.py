@@ -4,7 +4,9 @@ Rules, in order (each only fills mentions still unlinked):
 1. gazetteer names and aliases (already on the candidate);
 2. fuzzy near-misses of long gazetteer names;
 3. person surnames back to a full name ("Stoltenberg" -> "Jens Stoltenberg"),
-   and first-name variants of one surname ("Vince"/"Vincent Cable");
+   and first-name variants of one surname: a diminutive from
+   config/diminutives.toml ("Vince"/"Vincent Cable") or an initial ("J. Smith");
+   other first names are other people ("Mary Kelly" is not "Mark Kelly");
 4. acronyms to the organisation whose initials they spell ("EOC");
 5. a bare head word to the one organisation it ends ("the Commission");
 6. fuzzy merge of multi-word organisation names spelled two ways.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +53,8 @@ class LinkOptions:
     gaz: Gazetteer = field(default_factory=Gazetteer)
     fuzzy: Callable[[str], str | None] = _no_fuzzy
     fuzzy_cutoff: float = 90.0
+    # lower-case first name -> the formal names it can stand for
+    first_names: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def link_mentions(doc: Doc, cands: list[Cand], linker: LinkOptions) -> dict[str, Any]:
@@ -86,8 +90,13 @@ def _fold_qualifiers(doc: Doc, cands: list[Cand]) -> None:
 
 
 def _person_names(cands: list[Cand], linker: LinkOptions) -> dict[str, list[tuple[int, str]]]:
-    """Surname -> [(token position, full name)] of full-name persons in the article."""
+    """Surname -> [(token position, full name)] of full-name persons in the article.
+
+    A full name joins an earlier person of its surname only when its first
+    name agrees with every first name written for that person, so "Chris"
+    can join "Christopher" or "Christine" but not both."""
     surnames: dict[str, list[tuple[int, str]]] = {}
+    written: dict[str, set[str]] = {}  # canonical name -> the full names written for it
     for cand in cands:
         name = cand.canon or cand.text
         is_gaz_person = cand.canon and linker.gaz.entries.get(cand.canon, None) is not None \
@@ -97,20 +106,46 @@ def _person_names(cands: list[Cand], linker: LinkOptions) -> dict[str, list[tupl
         parts = name.split()
         if len(parts) < 2:
             continue
-        same = [full for _, full in surnames.get(parts[-1], []) if _variant(full, name)]
-        if same and cand.canon is None:
-            cand.canon = same[0]
-            name = same[0]
-        elif cand.canon is None:
+        if cand.canon is None:
+            known = dict.fromkeys(full for _, full in surnames.get(parts[-1], []))
+            same = [full for full in known
+                    if all(_variant(w, name, linker.first_names) for w in written[full])]
+            if same:
+                name = same[0]
+                if _initial(name) and not _initial(cand.text):
+                    # "J. Smith" then "John Smith": the written-out name is canonical.
+                    _rename(cands, surnames[parts[-1]], written, name, cand.text)
+                    name = cand.text
             cand.canon = name
+            written.setdefault(name, set()).add(cand.text)
+        else:
+            written.setdefault(name, set()).add(name)
         surnames.setdefault(parts[-1], []).append((cand.start, name))
     return surnames
 
 
-def _variant(a: str, b: str) -> bool:
-    """Two full names of one person: same surname, one first name a short form."""
-    fa, fb = a.split()[0].rstrip("."), b.split()[0].rstrip(".")
-    return fa[:3].lower() == fb[:3].lower()
+def _initial(name: str) -> bool:
+    return len(name.split()[0].rstrip(".")) == 1
+
+
+def _rename(cands: list[Cand], entries: list[tuple[int, str]], written: dict[str, set[str]],
+            old: str, new: str) -> None:
+    for other in cands:
+        if other.canon == old:
+            other.canon = new
+    entries[:] = [(pos, new if full == old else full) for pos, full in entries]
+    written[new] = written.pop(old) | written.get(new, set())
+
+
+def _variant(a: str, b: str, first_names: Mapping[str, frozenset[str]]) -> bool:
+    """Two full names (same surname) of one person: the same first name, an
+    initial of it, or diminutives of one formal name ("Bill"/"William")."""
+    fa, fb = a.split()[0].rstrip(".").lower(), b.split()[0].rstrip(".").lower()
+    if fa == fb:
+        return True
+    if len(fa) == 1 or len(fb) == 1:
+        return fa[0] == fb[0]
+    return bool(first_names.get(fa, frozenset({fa})) & first_names.get(fb, frozenset({fb})))
 
 
 def _surname(cand: Cand, surnames: dict[str, list[tuple[int, str]]]) -> str | None:

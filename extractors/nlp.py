@@ -8,12 +8,17 @@
       + newsmon_stances       holder, polarity, target from the cue lexicon
       + newsmon_events        typed events with CAMEO and PLOVER codes
 
-Loading a model takes seconds and hundreds of megabytes, so a process builds
-one pipeline per (model, data files) and reuses it.
+Loading a model takes seconds and hundreds of megabytes, so a process keeps
+one pipeline per (model, data file paths). Its fingerprint (model name and
+version, extractor version, the bytes of every data file) is checked on each
+build: an edited file replaces the cached pipeline instead of serving stale
+data, and the fingerprint is stored in ``nlp.meta["newsmon_fingerprint"]``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,26 +26,56 @@ from typing import TYPE_CHECKING
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import get_package_version
 
 from config.errors import ConfigError
+from config.settings import CONFIG_DIR
 
 # Importing the modules registers the factories with spaCy.
 from extractors import actors, amounts, events, stances  # noqa: F401
+from extractors.version import EXTRACTOR_VERSION
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
-_CACHE: dict[tuple[str, str, str, float, float], Language] = {}
-_LOCK = threading.Lock()
+# First-name diminutives for person linking; not a setting (yet), so the
+# copy in config/ is used.
+DIMINUTIVES_FILE = CONFIG_DIR / "diminutives.toml"
+FINGERPRINT_META = "newsmon_fingerprint"
 NEEDED = ("parser", "ner")
 
+_Key = tuple[str, ...]
+_CACHE: dict[_Key, tuple[str, Language]] = {}
+_LOCK = threading.Lock()
 
-def _key(model: str, actors_file: Path, cues_file: Path) -> tuple[str, str, str, float, float]:
-    # The mtimes are part of the key so an edited gazetteer is picked up by
-    # the next build instead of silently serving stale data.
-    a, c = Path(actors_file).resolve(), Path(cues_file).resolve()
-    mtime = lambda p: p.stat().st_mtime if p.exists() else 0.0  # noqa: E731
-    return (model, str(a), str(c), mtime(a), mtime(c))
+
+def _model_version(model: str) -> str:
+    """The installed package's version, or a pipeline directory's meta.json
+    version; "" when neither is cheap to read (the load will then say why)."""
+    version = get_package_version(model)
+    if version:
+        return version
+    try:
+        meta = json.loads((Path(model) / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(meta.get("version", "")) if isinstance(meta, dict) else ""
+
+
+def pipeline_fingerprint(model: str, actors_file: Path, cues_file: Path,
+                         diminutives_file: Path = DIMINUTIVES_FILE) -> str:
+    """12 hex digits naming what a pipeline was built from: the model and its
+    version, EXTRACTOR_VERSION and the bytes of every data file it reads."""
+    digest = hashlib.sha256()
+    for part in (model, _model_version(model), EXTRACTOR_VERSION):
+        digest.update(part.encode("utf-8") + b"\0")
+    for path in (actors_file, cues_file, diminutives_file):
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            data = b"\0missing"  # the build itself reports the missing file
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()[:12]
 
 
 def _load_base(model: str) -> Language:
@@ -83,7 +118,8 @@ def paragraphs(doc: Doc) -> Doc:
     return doc
 
 
-def assemble(nlp: Language, actors_file: Path, cues_file: Path) -> Language:
+def assemble(nlp: Language, actors_file: Path, cues_file: Path,
+             diminutives_file: Path = DIMINUTIVES_FILE) -> Language:
     """Add and initialise our components on a loaded base pipeline."""
     nlp.add_pipe("newsmon_paragraphs", before="parser")
     ruler = nlp.add_pipe("newsmon_actor_ruler", before="ner")
@@ -96,7 +132,8 @@ def assemble(nlp: Language, actors_file: Path, cues_file: Path) -> Language:
     event = nlp.add_pipe("newsmon_events", after="newsmon_stances")
     # initialize() of the whole pipeline would reset the pretrained weights,
     # so each of our components is initialised on its own with its data file.
-    linker.initialize(lambda: [], nlp=nlp, actors_file=actors_file, cues_file=cues_file)
+    linker.initialize(lambda: [], nlp=nlp, actors_file=actors_file, cues_file=cues_file,
+                      diminutives_file=diminutives_file)
     money.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
     stance.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
     event.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
@@ -104,12 +141,18 @@ def assemble(nlp: Language, actors_file: Path, cues_file: Path) -> Language:
 
 
 def build_nlp(settings: Settings) -> Language:
-    """The pipeline for these settings, built once per process."""
-    key = _key(settings.spacy_model, settings.actors_file, settings.cues_file)
+    """The pipeline for these settings, built once per process and rebuilt
+    (replacing the old one) when the model or a data file changes."""
+    model = settings.spacy_model
+    files = (Path(settings.actors_file), Path(settings.cues_file), DIMINUTIVES_FILE)
+    key = (model, *(str(f.resolve()) for f in files))
     with _LOCK:
-        nlp = _CACHE.get(key)
-        if nlp is None:
-            nlp = assemble(_load_base(settings.spacy_model), settings.actors_file,
-                           settings.cues_file)
-            _CACHE[key] = nlp
+        fingerprint = pipeline_fingerprint(model, *files)
+        cached = _CACHE.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        _CACHE.pop(key, None)  # drop the stale pipeline before loading its successor
+        nlp = assemble(_load_base(model), *files)
+        nlp.meta[FINGERPRINT_META] = fingerprint
+        _CACHE[key] = (fingerprint, nlp)
     return nlp

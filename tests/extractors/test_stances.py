@@ -63,3 +63,5 @@ def test_regression_case(run, path: Path) -> None:
     actor_names = {x.name for x in a.actors}
     for name in case.get("actors", []):
         assert name in actor_names, case.get("description")
+    for name in case.get("no_actors", []):
+        assert name not in actor_names, (case.get("description"), actor_names)
