@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.errors import StorageError
+from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from config.errors import StorageError
+from storage.errors import StorageError
 from storage.views import VIEWS, ColumnType, View, view as get_view
 
 Format = Literal["csv", "jsonl", "parquet"]

@@ -20,8 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from config.feeds import FeedSpec
-from pipeline.records import Article as ReadArticle
-from pipeline.records import FeedEntry, FeedState, PollResult
+from storage.records import Article as ReadArticle
+from storage.records import FeedEntry, FeedState, PollResult
 from storage.models import Article, ArticleSource, Feed, FetchAttempt
 
 # Reasons that will not change if we ask again: give up at once.
@@ -82,13 +82,13 @@ def sync_feeds(specs: Sequence[FeedSpec], *, session: Session, default_interval:
         feed.enabled, feed.disabled_reason = False, "removed"
 
 
-def due_feeds(*, session: Session, now: datetime, limit: int | None = None) -> list[FeedState]:
-    query = (
-        select(Feed)
-        .where(Feed.enabled.is_(True), (Feed.next_due.is_(None)) | (Feed.next_due <= now))
-        .order_by(Feed.next_due)
-        .limit(limit)
-    )
+def due_feeds(*, session: Session, now: datetime, limit: int | None = None,
+              everything: bool = False) -> list[FeedState]:
+    """Enabled feeds whose next poll is due; ``everything``: all enabled feeds, due or not."""
+    query = select(Feed).where(Feed.enabled.is_(True))
+    if not everything:
+        query = query.where((Feed.next_due.is_(None)) | (Feed.next_due <= now))
+    query = query.order_by(Feed.next_due).limit(limit)
     return [
         FeedState(f.id, f.name, f.url, f.etag, f.last_modified, f.interval_s,
                   f.consecutive_errors)
@@ -321,7 +321,7 @@ def record_page_failure(article_id: int, reason: str, detail: str, *, session: S
 def pending_extraction(*, session: Session, now: datetime, limit: int) -> list[tuple[int, str]]:
     """Fetched articles waiting for analysis: (id, text).
 
-    ``next_attempt`` in the future means a worker has it (see pipeline.tasks).
+    ``next_attempt`` in the future means a worker has it (see pipeline.daemon.tasks).
     """
     query = select(Article.id, Article.text).where(Article.status == "fetched", _due(now))
     return [(r.id, r.text or "") for r in session.execute(query.order_by(Article.id).limit(limit))]

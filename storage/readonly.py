@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 
-from config.errors import ReadOnlyViolation, StorageError
+from storage.errors import ReadOnlyViolation, StorageError
 
 QUERY_KEYWORDS = ("select", "with", "values")
 

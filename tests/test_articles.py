@@ -8,15 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from config.errors import ReadError
+from pipeline.errors import ReadError
 from config.settings import Settings
-from pipeline.articles import decode, read_article, strip_boilerplate
-from pipeline.fetch import Fetcher
-from pipeline.records import Article
-from tests.support.paths import CORPUS
+from pipeline.ingest.articles import decode, read_article, strip_boilerplate
+from pipeline.ingest.fetch import Fetcher
+from storage.records import Article
+from tests.support.paths import CORPUS, DATA, HAVE_SHARED, needs_shared, shared_params
 from tests.support.site import Site, page_html
 
-TRUTH = json.loads((CORPUS / "extraction" / "ground-truth.json").read_text(encoding="utf-8"))
+TRUTH = (json.loads((CORPUS / "extraction" / "ground-truth.json").read_text(encoding="utf-8"))
+         if HAVE_SHARED else {})
 WSJ = "042bb7b5fedab6eac7db576522b89b93904c237d344bcbe14a6a5ab7f7335856"
 
 
@@ -44,7 +45,7 @@ def test_wrong_declaration_falls_back_to_utf8() -> None:
 
 
 def test_undeclared_legacy_encoding_is_detected() -> None:
-    raw = (CORPUS / "feeds" / "feedparser-chardet-windows1255-no-decl.xml").read_bytes()
+    raw = (DATA / "feeds" / "windows-1255-undeclared.xml").read_bytes()
     assert "תדפיס" in decode(raw)
 
 
@@ -56,6 +57,7 @@ def test_undecodable_bytes_are_a_read_error() -> None:
 
 # --- main text and metadata -------------------------------------------------
 
+@needs_shared
 def test_real_page_text_and_metadata() -> None:
     truth = TRUTH[WSJ]
     article = read_article(page_html(WSJ), truth["url"])
@@ -68,12 +70,13 @@ def test_real_page_text_and_metadata() -> None:
     assert article.language == "en"
 
 
+@needs_shared
 def test_str_input_gives_the_same_article() -> None:
     raw = page_html(WSJ)
     assert read_article(raw.decode("utf-8"), None).text == read_article(raw, None).text
 
 
-@pytest.mark.parametrize("key", sorted(TRUTH)[:12])
+@pytest.mark.parametrize("key", shared_params(sorted(TRUTH)[:12]))
 def test_pages_give_text_with_utc_dates(key: str) -> None:
     article = read_article(page_html(key), TRUTH[key]["url"])
     assert len(article.text) > 100
@@ -110,6 +113,7 @@ def test_boilerplate_lines_are_dropped_but_prose_kept() -> None:
 
 # --- fetch -> read over real HTTP -------------------------------------------
 
+@needs_shared
 def test_fetched_page_reads_like_the_file(site: Site) -> None:
     settings = Settings(allowed_networks=["127.0.0.0/8"], request_deadline=5)
 

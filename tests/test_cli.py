@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -13,7 +12,8 @@ from sqlalchemy import func, select
 from pipeline.cli import cli
 from storage.db import open_database
 from storage.models import Article, FetchAttempt, Mention
-from tests.support.paths import CORPUS, SHARED
+from tests.support.paths import DATA
+from tests.support.site import page_html, page_keys
 
 
 @pytest.fixture
@@ -70,9 +70,8 @@ def test_feeds_add_list_remove(env: dict[str, str]):
 
 
 def test_read_prints_json_lines_for_files(tmp_path: Path, env: dict[str, str]):
-    key = sorted(p.name for p in (CORPUS / "extraction" / "html").iterdir())[0]
     page = tmp_path / "story.html"
-    page.write_bytes(gzip.decompress((CORPUS / "extraction" / "html" / key).read_bytes()))
+    page.write_bytes(page_html(page_keys()[0]))
     line = json.loads(invoke(env, "read", str(page)))
     assert line["id"] == "story"
     assert set(line) == {"id", "text", "title", "published", "authors", "language"}
@@ -89,9 +88,9 @@ def test_read_url_goes_through_the_guards(env: dict[str, str], site):  # noqa: A
 
 
 def test_extract_json_is_the_spec_shape(env: dict[str, str]):
-    seed = SHARED / "eval" / "dev" / "articles" / "seed-ramstein.txt"
+    seed = DATA / "articles" / "alliance-aid-plan.txt"
     line = json.loads(invoke(env, "extract", "--json", str(seed)))
-    assert line["id"] == "seed-ramstein"
+    assert line["id"] == "alliance-aid-plan"
     assert {"actors", "amounts", "stances", "events"} <= set(line)
     amount = next(a for a in line["amounts"] if a["value"] == 100_000_000_000)
     assert amount["currency"] == "USD" and amount["period_years"] == 5

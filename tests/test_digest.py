@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from config.errors import DigestError
+from pipeline.errors import DigestError
 from config.settings import Settings, load_settings
 from pipeline.cli import cli
 from pipeline.digest import build_digest, digest_due, message_id, send_digest

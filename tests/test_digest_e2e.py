@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from config.settings import Settings
 from pipeline.digest import send_digest
-from pipeline.process import run_cycle
-from pipeline.scheduler import sync_feed_list
+from pipeline.daemon.process import run_cycle
+from pipeline.daemon.scheduler import sync_feed_list
 from storage.db import Database
-from tests.support.paths import SHARED
+from tests.support.paths import DATA
 from tests.support.smtp import SMTPServer
 
 RECIPIENT = "desk@example.org"
@@ -38,7 +38,7 @@ def _rss(site, title: str, link: str) -> str:  # noqa: ANN001
 
 def test_pipeline_to_inbox(db: Database, db_url: str, site, smtp_server: SMTPServer,  # noqa: ANN001
                            tmp_path):  # noqa: ANN001
-    seed = (SHARED / "eval" / "dev" / "articles" / "seed-ramstein.txt").read_text()
+    seed = (DATA / "articles" / "alliance-aid-plan.txt").read_text()
     page = _page("NATO plan to take over Ukraine aid", seed)
     site.route("/e2e/story.html", body=page, headers={"Content-Type": "text/html"})
     site.route("/e2e/copy.html", body=page, headers={"Content-Type": "text/html"})

@@ -17,14 +17,14 @@ from urllib.parse import quote
 
 import pytest
 
-from config.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
+from pipeline.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from config.settings import Settings
-from pipeline.fetch import Fetcher, fetch_sync, parse_retry_after, permanent_location
-from pipeline.records import Page
-from tests.support.paths import CORPUS
+from pipeline.ingest.fetch import Fetcher, fetch_sync, parse_retry_after, permanent_location
+from storage.records import Page
+from tests.support.paths import DATA
 from tests.support.site import Site, gzip_bomb, start_site
 
-FEED = "/feeds/bbc-world-2017-rss20.xml"
+FEED = "/feeds/dates.xml"  # one of our own feed files (tests/data/feeds)
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -49,7 +49,7 @@ def fetch(url: str, settings: Settings | None = None, **kwargs: Any) -> Page:
 def test_feed_is_fetched_with_validators(site: Site) -> None:
     page = fetch(site.url(FEED))
     assert page.status == 200
-    assert page.body == (CORPUS / "feeds" / FEED.split("/")[-1]).read_bytes()
+    assert page.body == (DATA / "feeds" / FEED.split("/")[-1]).read_bytes()
     assert page.etag and page.etag.startswith('"')
     assert page.last_modified and page.last_modified.endswith("GMT")
     assert page.headers["content-type"] == "application/rss+xml"

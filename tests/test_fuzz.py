@@ -19,16 +19,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from config.errors import FeedError
+from pipeline.errors import FeedError
 from config.feeds import FeedSpec
-from pipeline.feeds import MAX_GUID, MAX_TITLE, parse_feed
-from pipeline.records import FeedState, PollResult
+from pipeline.ingest.feeds import MAX_GUID, MAX_TITLE, parse_feed
+from storage.records import FeedState, PollResult
 from storage import queries
 from storage.db import Database, open_database
 from storage.models import Article, ArticleSource, Feed
-from tests.support.paths import CORPUS
+from tests.support.paths import CORPUS, DATA
 
-SEEDS = tuple(p.read_bytes() for p in sorted((CORPUS / "feeds").iterdir()))
+# Real captured feeds where ../shared is present; our own hostile cases always.
+SEEDS = tuple(p.read_bytes() for folder in (CORPUS / "feeds", DATA / "feeds") if folder.is_dir()
+              for p in sorted(folder.iterdir()))
 BASE = "http://example.org/feeds/fuzz.xml"
 NOW = datetime(2024, 8, 8, 12, 0)
 LIMITS = queries.PollLimits(60, 3600, 10**9)  # never park: every example must be stored

@@ -13,11 +13,11 @@ from urllib.parse import quote
 
 import pytest
 
-from config.errors import BlockedURL, FetchError
+from pipeline.errors import BlockedURL, FetchError
 from config.settings import Settings
-from pipeline.fetch import Fetcher
-from pipeline.guard import GuardedBackend, check_address, check_url, guarded_transport
-from pipeline.records import Page
+from pipeline.ingest.fetch import Fetcher
+from pipeline.ingest.guard import GuardedBackend, check_address, check_url, guarded_transport
+from storage.records import Page
 from tests.support.site import Site
 
 LOCAL = [ipaddress.ip_network("127.0.0.0/8")]

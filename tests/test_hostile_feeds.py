@@ -30,15 +30,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from config.errors import FeedError
+from pipeline.errors import FeedError
 from config.feeds import FeedSpec
-from pipeline.feeds import decode_feed, entry_date, parse_feed
-from pipeline.records import Article as ReadArticle
-from pipeline.records import FeedEntry, FeedState, PollResult
+from pipeline.ingest.feeds import decode_feed, entry_date, parse_feed
+from storage.records import Article as ReadArticle
+from storage.records import FeedEntry, FeedState, PollResult
 from storage import queries
 from storage.db import Database
 from storage.models import Article, ArticleSource, Feed, FetchAttempt
-from tests.support.paths import CORPUS
+from tests.support.paths import CORPUS, needs_shared
 from tests.support.site import Site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -175,6 +175,7 @@ def test_cases_are_discovered() -> None:
 HEBREW = "האם תדפיס נייר של אתר אינטרנט"
 
 
+@needs_shared
 def test_corpus_windows1255_without_declaration_is_decoded() -> None:
     body = (CORPUS / "feeds" / "feedparser-chardet-windows1255-no-decl.xml").read_bytes()
     # feedparser on its own falls back to windows-1252: the test would catch a regression.

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from config.settings import Settings
-from pipeline.fetch import fetch_sync
+from pipeline.ingest.fetch import fetch_sync
 from tests.support.site import Site
 
 CONTACT = "https://research.example/newsmon-contact"

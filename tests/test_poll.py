@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from config.feeds import FeedSpec
 from config.settings import Settings
-from pipeline.feeds import poll_feed
-from pipeline.fetch import Fetcher
-from pipeline.records import FeedState, PollResult
+from pipeline.ingest.feeds import poll_feed
+from pipeline.ingest.fetch import Fetcher
+from storage.records import FeedState, PollResult
 from storage import queries
 from storage.db import Database, open_database
 from storage.models import Article, ArticleSource, Feed, FetchAttempt
-from tests.support.paths import CORPUS
+from tests.support.paths import corpus_names
 
 
 def make_settings(**extra: object) -> Settings:
@@ -174,7 +174,7 @@ def test_unreachable_feed_records_reason(db: Database):
     assert feed_row(db, "closed").consecutive_errors == 1
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (CORPUS / "feeds").iterdir()))
+@pytest.mark.parametrize("name", corpus_names("feeds"))
 def test_every_corpus_feed_has_a_defined_outcome(sqlite_url: str, site, name: str):
     """Real and broken feeds: entries parsed, or a recorded error. Never a crash."""
     db = open_database(sqlite_url)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import needs_shared
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSMON_SHARED", ROOT.parent / "shared"))
 DEV = SHARED / "eval" / "dev"
@@ -41,6 +43,7 @@ def scores(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return json.loads(run.stdout)
 
 
+@needs_shared
 @pytest.mark.parametrize("metric", sorted(k for k in FLOORS if not k.startswith("_")))
 def test_metric_at_or_above_floor(scores: dict, metric: str) -> None:
     field, name = metric.split(".")

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import needs_shared
 from tests.bench.score_reader import GROUND_TRUTH, HTML_DIR, SCORER, predict, score
 
 FLOOR = json.loads((Path(__file__).parent / "reader_floor.json").read_text(encoding="utf-8"))
 
 
+@needs_shared
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_reader_f1_stays_above_floor(tmp_path: Path) -> None:

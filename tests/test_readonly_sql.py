@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from config.errors import ReadOnlyViolation, StorageError
+from storage.errors import ReadOnlyViolation, StorageError
 from pipeline.cli import cli
 from storage.db import Database
 from storage.readonly import check_query, run_query, split_statements

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from config.feeds import FeedSpec
-from pipeline.articles import read_article
-from pipeline.records import FeedEntry
+from pipeline.ingest.articles import read_article
+from storage.records import FeedEntry
 from storage import queries
 from storage.db import Database
 from storage.models import Article, Feed
@@ -82,7 +82,7 @@ def test_an_article_the_model_cannot_take_fails_alone(db: Database):
     import threading
 
     from config.settings import Settings
-    from pipeline.process import CycleStats, extract_fetched
+    from pipeline.daemon.process import CycleStats, extract_fetched
 
     huge, fine = pending(db, "https://a.example/huge", "https://a.example/fine")
     with db.transaction() as s:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.urls import canonical_url
+from pipeline.ingest.urls import canonical_url
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from config.feeds import FeedSpec
 from config.settings import Settings
-from pipeline.process import run_cycle
-from pipeline.tasks import app as celery_app
-from pipeline.tasks import configure
+from pipeline.daemon.scheduler import daemon_cycle
+from pipeline.daemon.tasks import app as celery_app
+from pipeline.daemon.tasks import configure
 from storage import queries
 from storage.db import open_database
 from storage.models import Article, Mention
@@ -65,11 +65,11 @@ def test_workers_fetch_and_extract_what_the_daemon_dispatches(broker: str, pg_ur
                               env=env, text=True, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
     try:
-        first = run_cycle(db, settings, remote=True)
+        first = daemon_cycle(db, settings)
         assert first.new_articles == 5 and first.dispatched_pages == 5
-        assert run_cycle(db, settings, remote=True).dispatched_pages == 0  # held, not resent
+        assert daemon_cycle(db, settings).dispatched_pages == 0  # held, not resent
         wait_until(lambda: article_states(db).get("fetched") == 5, worker)
-        assert run_cycle(db, settings, remote=True).dispatched_articles == 5
+        assert daemon_cycle(db, settings).dispatched_articles == 5
         wait_until(lambda: article_states(db) == {"extracted": 5}, worker)
         with db.session() as s:
             assert s.scalar(select(func.count()).select_from(Mention)) > 0

@@ -6,7 +6,7 @@ Run (a few minutes of wall time)::
     python tests/bench/bench_soak.py --feeds 200 --minutes 10   # quick look
 
 How time is compressed: every feed has a 1-minute interval in the story,
-and one ``pipeline.process.run_cycle`` is one simulated minute. Settings make
+and one ``pipeline.daemon.process.run_cycle`` is one simulated minute. Settings make
 every feed due again at once (``poll_interval=0``, ``min_poll_interval=0``),
 so cycle k polls all feeds for the k-th time. Feed i serves, on its k-th
 poll, its latest 10 items out of floor(k * 2/3) published so far (20 per
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from config.feeds import FeedSpec  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from pipeline.process import run_cycle  # noqa: E402
+from pipeline.daemon.process import run_cycle  # noqa: E402
 from storage import queries  # noqa: E402
 from storage.db import open_database  # noqa: E402
 from tests.support.site import Site, start_site  # noqa: E402

@@ -1,4 +1,4 @@
-"""Body-extraction F1 of pipeline.articles.read_article on the 181-page benchmark.
+"""Body-extraction F1 of pipeline.ingest.articles.read_article on the 181-page benchmark.
 
 Usage, from the project root::
 
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from config.errors import ReadError  # noqa: E402
-from pipeline.articles import read_article  # noqa: E402
+from pipeline.errors import ReadError  # noqa: E402
+from pipeline.ingest.articles import read_article  # noqa: E402
 from tests.support.paths import CORPUS, SHARED  # noqa: E402
 
 HTML_DIR = CORPUS / "extraction" / "html"

@@ -21,12 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from config.errors import FetchError, HTTPStatusError, ReadError, Stopped
+from pipeline.errors import FetchError, HTTPStatusError, ReadError, Stopped
 from config.settings import Settings
-from pipeline.articles import read_article, warm_up
-from pipeline.feeds import poll_feed
-from pipeline.fetch import Fetcher
-from pipeline.records import PollResult
+from pipeline.ingest.articles import read_article, warm_up
+from pipeline.ingest.feeds import poll_feed
+from pipeline.ingest.fetch import Fetcher
+from storage.records import PollResult
 from storage import queries
 from storage.db import Database
 
@@ -52,7 +52,7 @@ class CycleStats:
     pages_failed: int = 0
     duplicates: int = 0
     extracted: int = 0
-    dispatched_pages: int = 0  # sent to Celery workers (NEWSMON_BROKER_URL)
+    dispatched_pages: int = 0  # handed to worker processes (set by the daemon)
     dispatched_articles: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -63,9 +63,10 @@ def _limits(settings: Settings) -> queries.PollLimits:
 
 
 async def poll_due(db: Database, fetcher: Fetcher, settings: Settings, stats: CycleStats,
-                   stop: threading.Event, progress: Progress | None = None) -> None:
+                   stop: threading.Event, progress: Progress | None = None, *,
+                   poll_all: bool = False) -> None:
     with db.session() as session:
-        due = queries.due_feeds(session=session, now=queries.utcnow())
+        due = queries.due_feeds(session=session, now=queries.utcnow(), everything=poll_all)
     limits = _limits(settings)
     slots = asyncio.Semaphore(settings.max_connections)
 
@@ -179,7 +180,7 @@ def extract_articles(db: Database, settings: Settings, items: list[tuple[int, st
     ever: a failing batch is retried one article at a time, and the article
     that fails alone is recorded as failed with the reason.
     """
-    from pipeline.analysis import Extractor
+    from pipeline.analysis.extract import Extractor
 
     extractor = Extractor.shared(settings)
     try:
@@ -206,12 +207,13 @@ def extract_articles(db: Database, settings: Settings, items: list[tuple[int, st
 
 def run_cycle(db: Database, settings: Settings, *, stop: threading.Event | None = None,
               progress: Progress | None = None, extract: bool = True,
-              remote: bool = False) -> CycleStats:
-    """Poll what is due, then fetch and extract in rounds until nothing is left.
+              fetch: bool = True, poll_all: bool = False) -> CycleStats:
+    """Poll feeds, then fetch and extract in rounds until nothing is left.
 
     Rounds keep a backlog from holding up extraction: articles fetched in the
     first round are analysed (and queryable) before the next round fetches more.
-    ``remote``: poll here, then send fetching and extraction to Celery workers.
+    ``fetch=False`` polls only (the daemon then hands the pages to workers);
+    ``poll_all`` polls every enabled feed now, whatever its schedule.
     """
     stop = stop or threading.Event()
     stats = CycleStats()
@@ -219,8 +221,8 @@ def run_cycle(db: Database, settings: Settings, *, stop: threading.Event | None 
 
     async def cycle() -> None:
         async with Fetcher(settings, stop=stop) as fetcher:
-            await poll_due(db, fetcher, settings, stats, stop, progress)
-            while not remote and not stop.is_set():
+            await poll_due(db, fetcher, settings, stats, stop, progress, poll_all=poll_all)
+            while fetch and not stop.is_set():
                 before = stats.pages_fetched + stats.pages_failed
                 await fetch_pending(db, fetcher, settings, stats, stop, progress,
                                     limit=PAGES_PER_ROUND)
@@ -234,8 +236,4 @@ def run_cycle(db: Database, settings: Settings, *, stop: threading.Event | None 
                     break
 
     asyncio.run(cycle())
-    if remote and not stop.is_set():
-        from pipeline.tasks import dispatch
-
-        stats.dispatched_pages, stats.dispatched_articles = dispatch(db, settings)
     return stats

@@ -23,8 +23,8 @@ from datetime import timedelta
 from celery import Celery
 
 from config.settings import Settings, load_settings
-from pipeline.fetch import Fetcher
-from pipeline.process import CycleStats, extract_articles, fetch_articles
+from pipeline.daemon.process import CycleStats, extract_articles, fetch_articles
+from pipeline.ingest.fetch import Fetcher
 from storage import queries
 from storage.db import Database, open_database
 
@@ -49,14 +49,11 @@ _state: dict[str, object] = {}
 
 
 def configure(settings: Settings) -> None:
-    """Point the Celery app at the broker of these settings (entry points call this)."""
-    if app.conf.broker_url != settings.broker_url:
-        # Pooled connections and producers keep talking to the old broker: close them
-        # and let Celery's own after-fork reset drop both pools.
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._after_fork()
-        app.conf.broker_url = settings.broker_url
+    """Point the Celery app at the broker of these settings (the worker's entry point).
+
+    The daemon does not rely on this global: ``dispatch`` opens a connection to
+    its own settings' broker and publishes through it."""
+    app.conf.broker_url = settings.broker_url
     _state["settings"] = settings
 
 
@@ -103,9 +100,11 @@ def dispatch(db: Database, settings: Settings, *, limit: int = 5000) -> tuple[in
         pages = queries.claim_pending(session=session, now=now, limit=limit)
         texts = queries.extraction_due_ids(session=session, now=now, limit=limit)
         queries.hold([i for i, _ in pages] + texts, session=session, until=now + HOLD)
-    for start in range(0, len(pages), FETCH_CHUNK):
-        fetch_pages.delay([[i, u] for i, u in pages[start:start + FETCH_CHUNK]])
-    size = settings.extract_batch_size
-    for start in range(0, len(texts), size):
-        extract.delay(texts[start:start + size])
+    with app.connection_for_write(settings.broker_url) as connection:
+        for start in range(0, len(pages), FETCH_CHUNK):
+            chunk = [[i, u] for i, u in pages[start:start + FETCH_CHUNK]]
+            fetch_pages.apply_async((chunk,), connection=connection)
+        size = settings.extract_batch_size
+        for start in range(0, len(texts), size):
+            extract.apply_async((texts[start:start + size],), connection=connection)
     return len(pages), len(texts)

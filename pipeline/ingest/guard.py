@@ -30,7 +30,7 @@ import anyio
 import httpx
 from httpcore import AnyIOBackend, AsyncNetworkStream, ConnectError, ConnectTimeout
 
-from config.errors import BlockedURL, FetchError
+from pipeline.errors import BlockedURL, FetchError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

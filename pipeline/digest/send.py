@@ -24,10 +24,10 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from config.errors import DigestError
+from pipeline.errors import DigestError
 from config.settings import Settings
-from pipeline.digest_build import DigestMessage, build_digest
-from pipeline.digest_render import parse_address, compose
+from pipeline.digest.build import DigestMessage, build_digest
+from pipeline.digest.render import parse_address, compose
 from storage.db import Database
 from storage.models import DigestLog
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from config.errors import ConfigError
 from config.settings import Settings
-from pipeline.records import Article
+from storage.records import Article
 
 
 def _fetch(url: str, settings: Settings) -> tuple[bytes, str]:
-    from pipeline.fetch import fetch_sync
+    from pipeline.ingest.fetch import fetch_sync
 
     page = fetch_sync(url, settings, kind="page")
     return page.body, page.url
@@ -36,7 +36,7 @@ def _stem(path: Path) -> str:
 
 def load_page(source: str, settings: Settings) -> tuple[str, Article]:
     """Read an HTML page (file, URL or '-') into an Article: (id, article)."""
-    from pipeline.articles import read_article  # trafilatura is slow to import; .txt skips it
+    from pipeline.ingest.articles import read_article  # trafilatura is slow to import; .txt skips it
 
     if _is_url(source):
         body, final = _fetch(source, settings)

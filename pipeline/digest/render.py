@@ -1,4 +1,4 @@
-"""Render a DigestMessage: the chart, the text and HTML bodies, the MIME message.
+"""Render a DigestMessage: the text and HTML bodies, the MIME message.
 
 Layout of the mail (what clients expect for HTML with an inline image)::
 
@@ -9,13 +9,11 @@ Layout of the mail (what clients expect for HTML with an inline image)::
         └── image/png        Content-ID: <...>
 
 HTML is rendered with autoescape on; the record's strings are already free of
-control characters and its links are http(s) only (``digest_build.clean``).
+control characters and its links are http(s) only (``build.clean``).
 """
 
 from __future__ import annotations
 
-import io
-from datetime import date
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -25,34 +23,13 @@ from pathlib import Path
 
 import jinja2
 
-from config.errors import DigestError
-from pipeline.digest_build import DigestMessage
+from pipeline.digest.build import DigestMessage
+from pipeline.errors import DigestError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Headers are not folded at 78 columns: the email package's folding of
 # encoded words (a title with "€") adds or loses spaces. 998 is RFC 5322's limit.
 _POLICY = SMTP.clone(max_line_length=998)
-
-
-def chart_png(top: tuple[tuple[str, int], ...], day: date) -> bytes:
-    """A small horizontal bar chart of the week's most-mentioned actors."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display; the daemon has none
-    from matplotlib.figure import Figure
-
-    # Figure (not pyplot): no global state, safe in the daemon's threads.
-    fig = Figure(figsize=(5.0, 0.35 * len(top) + 0.9), dpi=80)
-    ax = fig.subplots()
-    names = [name for name, _ in reversed(top)]
-    ax.barh(names, [n for _, n in reversed(top)], color="#3b6ea5")
-    ax.set_title(f"Top actors, 7 days to {day.isoformat()}", fontsize=9, loc="right")
-    ax.tick_params(labelsize=8)
-    ax.set_xlabel("mentions", fontsize=8)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 @cache

@@ -15,7 +15,7 @@ class FeedEntry:
     """One item of a feed document, as the poll stage understood it."""
 
     feed_id: int
-    link: str  # canonical URL (see pipeline.urls.canonical_url)
+    link: str  # canonical URL (see pipeline.ingest.urls.canonical_url)
     guid: str | None
     title: str | None
     published: datetime | None  # UTC; None when missing or unparseable

@@ -1,6 +1,6 @@
 """Stage 2, fetch: one URL -> ``Page``, or a ``FetchError`` with a reason.
 
-Every request goes through the SSRF guard (``pipeline.guard``), and runs
+Every request goes through the SSRF guard (``pipeline.ingest.guard``), and runs
 under limits that a hostile or broken server cannot stretch:
 
 * a TOTAL deadline (``request_deadline``) over robots.txt, redirects and body,
@@ -11,7 +11,7 @@ under limits that a hostile or broken server cannot stretch:
 * ``max_connections`` requests in all and ``per_host_connections`` per host;
 * robots.txt for article pages (RFC 9309), cached per origin.
 
-Third-party errors leave this module only as ``config.errors`` classes.
+Third-party errors leave this module only as ``pipeline.errors`` classes.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from typing import Literal
 import httpx
 from protego import Protego
 
-from config.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, Stopped, TooLarge
+from pipeline.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, Stopped, TooLarge
 from config.settings import Settings
-from pipeline.guard import check_url, guarded_transport
-from pipeline.records import Page
+from pipeline.ingest.guard import check_url, guarded_transport
+from storage.records import Page
 
 Kind = Literal["feed", "page"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli import App, pass_app
+from pipeline.cli.app import App, pass_app
 
 
 def _params(values: tuple[str, ...]) -> dict[str, str]:

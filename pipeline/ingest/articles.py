@@ -30,8 +30,8 @@ from typing import Any
 import trafilatura
 from trafilatura.settings import Document
 
-from config.errors import ReadError
-from pipeline.records import Article
+from pipeline.errors import ReadError
+from storage.records import Article
 
 
 @cache

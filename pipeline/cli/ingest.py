@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from config.feeds import FeedSpec, add_feed, load_feeds, remove_feed
 from config.settings import parse_duration
-from pipeline.cli import App, pass_app
+from pipeline.cli.app import App, pass_app
 from storage.models import Article, Feed
 
 
@@ -29,7 +29,7 @@ def run(app: App) -> None:
     Example:
       NEWSMON_DATABASE_URL=sqlite:///data/newsmon.db newsmon run
     """
-    from pipeline.scheduler import run_daemon
+    from pipeline.daemon.scheduler import run_daemon
 
     sys.exit(run_daemon(app.db, app.settings))
 
@@ -45,8 +45,8 @@ def fetch(app: App, once: bool, no_extract: bool) -> None:
     Example:
       newsmon fetch --once
     """
-    from pipeline.process import run_cycle
-    from pipeline.scheduler import sync_feed_list
+    from pipeline.daemon.process import run_cycle
+    from pipeline.daemon.scheduler import sync_feed_list
 
     sync_feed_list(app.db, app.settings)
     console = Console(stderr=True)
@@ -152,7 +152,7 @@ def read(app: App, sources: tuple[str, ...]) -> None:
     Example:
       newsmon read page.html https://example.org/story
     """
-    from pipeline.inputs import load_page
+    from pipeline.analysis.inputs import load_page
 
     for source in sources:
         ident, article = load_page(source, app.settings)
@@ -257,7 +257,7 @@ def reprocess(app: App, since: datetime | None) -> None:
     """
     import threading
 
-    from pipeline.process import CycleStats, extract_fetched
+    from pipeline.daemon.process import CycleStats, extract_fetched
     from storage.queries import reset_for_reprocess
 
     with app.db.transaction() as session:
@@ -294,8 +294,8 @@ def worker(app: App, concurrency: int | None) -> None:
       NEWSMON_BROKER_URL=redis://127.0.0.1:6379/0 newsmon worker --concurrency 2
     """
     from config.errors import ConfigError
-    from pipeline.tasks import app as celery_app
-    from pipeline.tasks import configure
+    from pipeline.daemon.tasks import app as celery_app
+    from pipeline.daemon.tasks import configure
 
     if not app.settings.broker_url:
         raise ConfigError("newsmon worker needs NEWSMON_BROKER_URL (a Redis or RabbitMQ URL)")

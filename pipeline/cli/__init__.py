@@ -2,42 +2,22 @@
 
 Settings are built here, once, and handed down through ``click`` 's context
 object; no module reads the environment at import. Every command's help has
-an example. Command groups live in small modules (``cli_*.py``) registered
-at the bottom, so each stays readable.
+an example. Command groups live in small modules beside this one (ingest,
+extract, research), each importing only ``app`` from this package.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
 from config.errors import NewsmonError
-from config.settings import Settings, load_settings
-from storage.db import Database, open_database
-
-
-@dataclass
-class App:
-    """What every command gets: the settings and, on first use, the database."""
-
-    settings: Settings
-    _db: Database | None = field(default=None, repr=False)
-
-    @property
-    def db(self) -> Database:
-        if self._db is None:
-            self._db = open_database(self.settings.database_url)
-        return self._db
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.dispose()
-
-
-pass_app = click.make_pass_decorator(App)
+from config.settings import load_settings
+from pipeline.cli import extract, ingest, research
+from pipeline.cli.app import App
+from pipeline.logs import configure_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,8 +36,6 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
     Example:
       newsmon fetch --once && newsmon status
     """
-    from pipeline.logs import configure_logging
-
     settings = load_settings(config_file)
     configure_logging(settings)
     app = App(settings)
@@ -82,18 +60,6 @@ def main() -> None:
         sys.exit(1)
 
 
-def _register() -> None:
-    import importlib
-
-    for module in ("pipeline.cli_ingest", "pipeline.cli_extract", "pipeline.cli_research"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue  # a command group not written yet
-        for command in mod.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
+for _module in (ingest, extract, research):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from pipeline.cli import App, pass_app
+from pipeline.cli.app import App, pass_app
 
 
 @click.command()
@@ -24,8 +24,8 @@ def extract(app: App, sources: tuple[str, ...], as_json: bool) -> None:
     Example:
       newsmon extract --json ../shared/eval/dev/articles/*.txt > pred.jsonl
     """
-    from pipeline.analysis import Extractor
-    from pipeline.inputs import load_text
+    from pipeline.analysis.extract import Extractor
+    from pipeline.analysis.inputs import load_text
 
     items = [load_text(source, app.settings) for source in sources]
     extractor = Extractor.shared(app.settings)

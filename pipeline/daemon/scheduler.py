@@ -29,9 +29,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from config.errors import NewsmonError
+from pipeline.errors import AlreadyRunning
 from config.feeds import load_feeds
 from config.settings import Settings
-from pipeline.process import run_cycle
+from pipeline.daemon import tasks
+from pipeline.daemon.process import CycleStats, run_cycle
 from storage import lease, queries
 from storage.db import Database
 
@@ -41,15 +43,22 @@ LEASE_NAME = "daemon"
 LEASE_TTL = 120.0
 
 
-class AlreadyRunning(NewsmonError):
-    reason = "already_running"
-
-
 def sync_feed_list(db: Database, settings: Settings) -> int:
     specs = load_feeds(settings.feeds_file)
     with db.transaction() as session:
         queries.sync_feeds(specs, session=session, default_interval=settings.poll_interval)
     return len(specs)
+
+
+def daemon_cycle(db: Database, settings: Settings, *,
+                 stop: threading.Event | None = None) -> CycleStats:
+    """One tick: local rounds, or (with a broker) poll here and hand the work to workers."""
+    stop = stop or threading.Event()
+    remote = bool(settings.broker_url)
+    stats = run_cycle(db, settings, stop=stop, fetch=not remote)
+    if remote and not stop.is_set():
+        stats.dispatched_pages, stats.dispatched_articles = tasks.dispatch(db, settings)
+    return stats
 
 
 @dataclass
@@ -66,8 +75,7 @@ class Daemon:
         if self.stop.is_set():
             return
         try:
-            stats = run_cycle(self.db, self.settings, stop=self.stop,
-                              remote=bool(self.settings.broker_url))
+            stats = daemon_cycle(self.db, self.settings, stop=self.stop)
             log.info("cycle done", extra={"stats": vars(stats)})
         except NewsmonError as exc:
             log.error("cycle failed", extra={"error": str(exc), "reason": exc.reason})

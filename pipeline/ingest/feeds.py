@@ -31,10 +31,10 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from config.errors import FeedError, FetchError, HTTPStatusError, Stopped
-from pipeline.fetch import Fetcher, permanent_location
-from pipeline.records import FeedEntry, FeedState, PollResult
-from pipeline.urls import canonical_url
+from pipeline.errors import FeedError, FetchError, HTTPStatusError, Stopped
+from pipeline.ingest.fetch import Fetcher, permanent_location
+from storage.records import FeedEntry, FeedState, PollResult
+from pipeline.ingest.urls import canonical_url
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _URL_DROPPED = re.compile(r"[\t\n\r]")

@@ -25,6 +25,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
+from pipeline.digest.chart import chart_png
 from storage.models import Actor, Amount, Article, ArticleSource, Feed, Mention, Stance
 
 TOP_STORIES = 10
@@ -288,8 +289,6 @@ def _subject(day: date, stories: tuple[Story, ...]) -> str:
 def build_digest(session: Session, *, day: date, settings: Settings,
                  now: datetime | None = None) -> DigestMessage:
     """The digest of ``day``: reads only, returns a clean typed message."""
-    from pipeline.digest_render import chart_png
-
     start, end = digest_window(day, settings)
     generated = now or datetime.now(timezone.utc)
     stories = top_stories(session=session, start=start, end=end)
