@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from config.errors import ExtractError
+from extractors.errors import ExtractError
 from extractors.nlp import build_nlp
 from extractors.records import Actor, Amount, Analysis, Event, Evidence, Mention, Stance
 from extractors.spans import evidence
