@@ -91,6 +91,14 @@ def _value(m: re.Match[str]) -> tuple[float, str] | None:
     return (value, currency) if currency else None
 
 
+def _bare_pounds(m: re.Match[str]) -> bool:
+    """A sum in "pounds" written after its number with no £, GBP or sterling:
+    a weight as often as money. "pounds 8bn" puts the word first, as weights
+    never are, so it counts as written money."""
+    pre, post = (m.group("pre") or "").lower(), (m.group("post") or "").lower()
+    return not pre and post.startswith("pound") and "sterling" not in post
+
+
 def _word_currency(word: str) -> str | None:
     parts = word.split()
     if not parts:
@@ -153,6 +161,8 @@ class AmountFinder(LexiconComponent):
             if span is None or not len(span):
                 continue
             value, currency = parsed
+            if _bare_pounds(m) and not self._money_pounds(span, m):
+                continue  # "2,000-pound bombs", "weighs 200 pounds"
             donor, recipient = self.roles(span)
             sent = span.sent
             conf = 0.9 if m.group("pre") else 0.8
@@ -184,6 +194,27 @@ class AmountFinder(LexiconComponent):
         if recipient is None:
             recipient = self._receiver(span)
         return donor, (recipient if recipient != donor else None)
+
+    def _money_pounds(self, span: Span, m: re.Match[str]) -> bool:
+        """Whether "N pounds" without £, sterling or GBP is money: never as a
+        hyphenated adjective ("a 2,000-pound bomb"), a modifier of another
+        noun ("a 150 pound man") or the measure of a weight verb; otherwise
+        only with a money word near it ("pay", "cost", "fund" ...)."""
+        doc = span.doc
+        if doc.text[m.start("post") - 1: m.start("post")] == "-":
+            return False
+        unit = next((t for t in span if t.lower_.startswith("pound")), span.root)
+        head = unit.head
+        if (unit.dep_ in ("compound", "amod", "nmod") and head.pos_ in ("NOUN", "PROPN")
+                and head.lemma_.lower() not in self.lex.money_context):
+            return False
+        chain = self._chain(unit)
+        if any(t.lemma_.lower() in self.lex.weight_verbs for t in chain):
+            return False
+        sent = span.sent
+        window = doc[max(sent.start, span.start - 6): min(sent.end, span.end + 6)]
+        return any(t.lemma_.lower() in self.lex.money_context or t.lower_ in self.lex.money_context
+                   for t in (*chain, *window))
 
     def _chain(self, tok: Token) -> list[Token]:
         chain = [tok]

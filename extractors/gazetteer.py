@@ -72,6 +72,8 @@ class Lexicon:
     penalty_words: frozenset[str] = frozenset()
     topic_fillers: frozenset[str] = frozenset()
     oppose_when_negated: frozenset[str] = frozenset()
+    money_context: frozenset[str] = frozenset()
+    weight_verbs: frozenset[str] = frozenset()
 
     def lemmas(self, kind: str) -> list[str]:
         return sorted({lemma for (lemma, k) in self.cues if k == kind})
@@ -129,7 +131,8 @@ def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
     words = data.get("words", {})
     for attr in ("proposal_nouns", "speech_verbs", "group_nouns", "state_nouns",
                  "institution_nouns", "titles", "give_verbs",
-                 "receive_verbs", "penalty_words", "topic_fillers", "oppose_when_negated"):
+                 "receive_verbs", "penalty_words", "topic_fillers", "oppose_when_negated",
+                 "money_context", "weight_verbs"):
         setattr(lex, attr, frozenset(words.get(attr, ())))
     return lex
 

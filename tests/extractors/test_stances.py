@@ -65,3 +65,6 @@ def test_regression_case(run, path: Path) -> None:
         assert name in actor_names, case.get("description")
     for name in case.get("no_actors", []):
         assert name not in actor_names, (case.get("description"), actor_names)
+    if "amounts" in case:  # the exact sums found, as [value, currency]
+        got_sums = sorted((round(m.value, 2), m.currency) for m in a.amounts)
+        assert got_sums == sorted((float(v), c) for v, c in case["amounts"]), case.get("description")
