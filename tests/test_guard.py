@@ -65,6 +65,40 @@ def test_forbidden_addresses(address: str, why: str) -> None:
     assert info.value.reason == f"ssrf_{why}"
 
 
+@pytest.mark.parametrize(("address", "suggested"), [
+    ("127.0.0.1", "127.0.0.0/8"), ("10.1.2.3", "10.0.0.0/8"), ("172.31.0.5", "172.16.0.0/12"),
+    ("192.168.1.1", "192.168.0.0/16"), ("169.254.169.254", "169.254.0.0/16"),
+    ("100.64.0.1", "100.64.0.1/32"), ("0.0.0.0", "0.0.0.0/32"),
+    ("::1", "::1/128"), ("fd00::1", "fc00::/7"), ("fe80::1", "fe80::/10"),
+    ("fe80::1%eth0", "fe80::/10"), ("ff02::1", "ff02::1/128"),
+    # IPv6 spellings are judged, and so opened, by the IPv4 address they reach
+    ("::ffff:127.0.0.1", "127.0.0.0/8"), ("2002:a9fe:a9fe::", "169.254.0.0/16"),
+])
+def test_refusal_names_the_setting_and_the_network_to_allow(address: str, suggested: str) -> None:
+    with pytest.raises(BlockedURL) as info:
+        check_address(address, [])
+    message = str(info.value)
+    assert f"address {address}" in message
+    assert "unless NEWSMON_ALLOWED_NETWORKS" in message
+    assert message.endswith(f"(e.g. NEWSMON_ALLOWED_NETWORKS={suggested})")
+    check_address(address, [ipaddress.ip_network(suggested)])  # the suggestion is the fix
+
+
+def test_refusal_keeps_the_networks_already_allowed() -> None:
+    with pytest.raises(BlockedURL) as info:
+        check_address("::1", LOCAL)
+    assert info.value.reason == "ssrf_loopback"
+    assert "NEWSMON_ALLOWED_NETWORKS=127.0.0.0/8,::1/128" in str(info.value)
+
+
+def test_refusal_after_dns_names_the_fix(site: Site) -> None:
+    # A hostname is refused after resolution, in the backend; the fix is named there too.
+    with pytest.raises(BlockedURL) as info:
+        fetch(f"http://localhost:{site.port}/echo", make_settings())
+    assert info.value.reason == "ssrf_loopback"
+    assert "NEWSMON_ALLOWED_NETWORKS=" in str(info.value)
+
+
 @pytest.mark.parametrize("address", PUBLIC)
 def test_public_addresses_pass(address: str) -> None:
     check_address(address, [])

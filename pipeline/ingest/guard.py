@@ -15,7 +15,8 @@ checks stop that:
    every connection the client opens, for every redirect hop, goes through 2.
 
 ``allowed_networks`` (settings) lets an operator fetch from an intranet or
-the test suite fetch from 127.0.0.1.
+the test suite fetch from 127.0.0.1; every address refusal names it and the
+smallest network to add, so the fix is in the error message.
 """
 
 from __future__ import annotations
@@ -67,6 +68,13 @@ _SPECIAL: tuple[tuple[IPNetwork, str], ...] = tuple(
         ("ff00::/8", "multicast"),
     )
 )
+# What a refusal suggests opening: the smallest of these that holds the
+# address, else the address alone, so the fix never opens more than needed.
+_SUGGESTED: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(net)
+    for net in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10")
+)
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _COMPAT = ipaddress.ip_network("::/96")
 
@@ -97,6 +105,25 @@ def _why_blocked(ip: IPAddress) -> str | None:
     return None if ip.is_global else "not_global"
 
 
+def _suggested_network(ip: IPAddress) -> IPNetwork:
+    holding = [net for net in _SUGGESTED if net.version == ip.version and ip in net]
+    if holding:
+        return max(holding, key=lambda net: net.prefixlen)
+    return ipaddress.ip_network(ip)  # /32 or /128
+
+
+def _refusal(ip: IPAddress | str, address: IPAddress, why: str,
+             allowed: Sequence[IPNetwork]) -> str:
+    """The refusal, naming the setting that lifts it and the value to give it."""
+    spelt = ipaddress.ip_address(str(ip).split("%")[0])
+    reaches = "" if spelt == address else f" (it reaches {address})"
+    value = ",".join([*(str(net) for net in allowed), str(_suggested_network(address))])
+    return (f"address {ip}{reaches} is {why.replace('_', '-')}; newsmon refuses private, "
+            "loopback, link-local and other non-public addresses unless "
+            "NEWSMON_ALLOWED_NETWORKS (allowed_networks in the settings file) lists them "
+            f"(e.g. NEWSMON_ALLOWED_NETWORKS={value})")
+
+
 def check_address(ip: IPAddress | str, allowed: Sequence[IPNetwork]) -> None:
     """Raise BlockedURL unless ``ip`` is public or inside an allowed network."""
     try:
@@ -111,7 +138,7 @@ def check_address(ip: IPAddress | str, allowed: Sequence[IPNetwork]) -> None:
         return
     why = _why_blocked(address)
     if why is not None:
-        raise BlockedURL(f"address {ip} is {why.replace('_', '-')}", reason=f"ssrf_{why}")
+        raise BlockedURL(_refusal(ip, address, why, allowed), reason=f"ssrf_{why}")
 
 
 def check_url(url: str | httpx.URL, allowed: Sequence[IPNetwork]) -> httpx.URL:
