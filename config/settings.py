@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     scheduler_tick: Duration = Field(
         30.0, description="How often the daemon looks for due feeds and pending pages."
     )
+    lease_ttl: Duration = Field(
+        120.0, gt=0,
+        description="How long the daemon's lease on the database lasts without a renewal "
+                    "('2m'); renewed every quarter of it by its own thread.",
+    )
     park_after_errors: int = Field(
         20, ge=1, description="A feed failing this many times in a row is parked (not polled)."
     )

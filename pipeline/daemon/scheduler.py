@@ -40,7 +40,6 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "daemon"
-LEASE_TTL = 120.0
 
 
 def sync_feed_list(db: Database, settings: Settings) -> int:
@@ -82,12 +81,24 @@ class Daemon:
         except Exception:  # keep the daemon alive; the next tick retries from the database
             log.exception("cycle crashed")
 
-    def heartbeat_job(self) -> None:
-        other = lease.acquire(self.db, name=LEASE_NAME, holder=self.holder, ttl=LEASE_TTL)
-        if other is not None:
-            log.error("lost the daemon lease", extra={"holder": other})
-            self._failed.set()
-            self.stop.set()
+    def heartbeat(self) -> None:
+        """Renew the lease every quarter TTL until stopped, on a thread of its own.
+
+        Not a scheduler job: the scheduler's one worker thread is busy for the
+        whole of a cycle, and a cycle may outlast the TTL (a big backlog, slow
+        sites); the lease must not lapse then, or a second daemon takes over
+        while this one still polls and mails."""
+        ttl = self.settings.lease_ttl
+        while not self.stop.wait(ttl / 4):
+            try:
+                other = lease.acquire(self.db, name=LEASE_NAME, holder=self.holder, ttl=ttl)
+            except Exception:  # a database blip: retry at the next beat, within the TTL
+                log.exception("lease renewal failed")
+                continue
+            if other is not None:
+                log.error("lost the daemon lease", extra={"holder": other})
+                self._failed.set()
+                self.stop.set()
 
     def maintenance_job(self) -> None:
         """Rebuild the summary tables, then refresh the planner's statistics."""
@@ -122,8 +133,6 @@ class Daemon:
                                         timezone=self.settings.zone)
         common: dict[str, object] = {"max_instances": 1, "coalesce": True,
                                      "replace_existing": True}
-        scheduler.add_job(self.heartbeat_job, "interval", seconds=LEASE_TTL / 4, id="heartbeat",
-                          misfire_grace_time=int(LEASE_TTL / 4), **common)
         scheduler.add_job(self.cycle_job, "interval", seconds=self.tick, id="cycle",
                           misfire_grace_time=int(self.tick * 4), **common)
         scheduler.add_job(self.maintenance_job, "interval", minutes=10, id="maintenance",
@@ -136,11 +145,13 @@ class Daemon:
         return scheduler
 
     def run(self, install_signals: bool = True) -> int:
-        other = lease.acquire(self.db, name=LEASE_NAME, holder=self.holder, ttl=LEASE_TTL)
+        ttl = self.settings.lease_ttl
+        other = lease.acquire(self.db, name=LEASE_NAME, holder=self.holder, ttl=ttl)
         if other is not None:
             raise AlreadyRunning(
                 f"another newsmon daemon ({other}) is running against this database; "
-                f"stop it first (its lease expires {int(LEASE_TTL)} s after it dies)"
+                f"stop it first (its lease expires {int(ttl)} s after it dies, "
+                f"NEWSMON_LEASE_TTL)"
             )
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -151,7 +162,9 @@ class Daemon:
         except BaseException:
             lease.release(self.db, name=LEASE_NAME, holder=self.holder)
             raise
+        beat = threading.Thread(target=self.heartbeat, name="newsmon-lease", daemon=True)
         try:
+            beat.start()
             scheduler.start()
             # Run once now: the first cycle and a digest missed while we were down.
             scheduler.modify_job("cycle", next_run_time=_now(self.settings))
@@ -159,7 +172,9 @@ class Daemon:
                               misfire_grace_time=3600, replace_existing=True)
             self.stop.wait()
         finally:
+            self.stop.set()
             scheduler.shutdown(wait=True)  # the job in hand finishes its unit first
+            beat.join(timeout=5)
             lease.release(self.db, name=LEASE_NAME, holder=self.holder)
         return 1 if self._failed.is_set() else 0
 
