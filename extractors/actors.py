@@ -26,12 +26,6 @@ from extractors.linking import Cand, LinkOptions, link_mentions
 
 ACTORS_KEY = "newsmon_actors"
 ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
-# Head words of spans that name events, laws or things rather than actors.
-NOT_ACTOR_HEADS = frozenset({
-    "summit", "conference", "war", "act", "bill", "treaty", "agreement", "accord", "election",
-    "talks", "meeting", "olympics", "games", "cup", "day", "week", "budget", "report", "law",
-    "programme", "program", "plan", "marketplace", "strategy", "doctrine", "convention",
-})
 FUZZY_CUTOFF = 90.0
 
 for _name in ("newsmon_actor_info", "newsmon_actor_at"):
@@ -164,7 +158,7 @@ class ActorLinker:
         if any(t.like_num for t in span) or (canon is None and not self._named(span, ent.label_)):
             return None
         if canon is None and (all(t.lower_ in self.lex.titles for t in span)
-                              or span[-1].lower_ in NOT_ACTOR_HEADS):
+                              or span[-1].lower_ in self.gaz.not_actor_heads):
             return None  # a title without a name, an event, a law
         if (span[0].is_lower and start >= 2 and doc[start - 1].tag_ == "POS"
                 and span[-1].lemma_.lower() in self.lex.institution_nouns):
@@ -269,7 +263,7 @@ class ActorLinker:
             while start > 0 and doc[start - 1].lower_ in self.lex.titles and doc[start - 1].is_title:
                 start -= 1
             words = tuple(t.lower_ for t in doc[start:cand.start] if t.lower_ != "former")
-            if words and words[-1] not in ("mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr."):
+            if words and words[-1] not in self.lex.honorifics:
                 titles.setdefault(words, set()).add(cand.canon)
         if not titles:
             return

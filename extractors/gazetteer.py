@@ -36,6 +36,7 @@ class Gazetteer:
     surface: dict[str, str] = field(default_factory=dict)  # exact form -> canonical
     folded: dict[str, str] = field(default_factory=dict)  # lower-cased form -> canonical
     nominal: dict[str, str] = field(default_factory=dict)  # "alliance" -> "NATO"
+    not_actor_heads: frozenset[str] = frozenset()  # "summit": "the NATO summit" is no actor
 
     def ruler_patterns(self) -> list[dict[str, Any]]:
         """Phrase patterns for the span ruler; the id carries the canonical name."""
@@ -74,6 +75,11 @@ class Lexicon:
     oppose_when_negated: frozenset[str] = frozenset()
     money_context: frozenset[str] = frozenset()
     weight_verbs: frozenset[str] = frozenset()
+    light_verbs: frozenset[str] = frozenset()
+    proposing_verbs: frozenset[str] = frozenset()
+    refusal_verbs: frozenset[str] = frozenset()
+    undergo_verbs: frozenset[str] = frozenset()
+    honorifics: frozenset[str] = frozenset()
 
     def lemmas(self, kind: str) -> list[str]:
         return sorted({lemma for (lemma, k) in self.cues if k == kind})
@@ -109,6 +115,7 @@ def parse_gazetteer(data: dict[str, Any], origin: str = "actors file") -> Gazett
                 gaz.folded.setdefault(form.lower(), name)
         for word in entry.nominal:
             gaz.nominal[word] = name
+    gaz.not_actor_heads = frozenset(data.get("words", {}).get("not_actor_heads", ()))
     return gaz
 
 
@@ -132,7 +139,8 @@ def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
     for attr in ("proposal_nouns", "speech_verbs", "group_nouns", "state_nouns",
                  "institution_nouns", "titles", "give_verbs",
                  "receive_verbs", "penalty_words", "topic_fillers", "oppose_when_negated",
-                 "money_context", "weight_verbs"):
+                 "money_context", "weight_verbs", "light_verbs", "proposing_verbs",
+                 "refusal_verbs", "undergo_verbs", "honorifics"):
         setattr(lex, attr, frozenset(words.get(attr, ())))
     return lex
 

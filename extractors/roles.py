@@ -16,9 +16,6 @@ from extractors.topics import NOT_TOPIC_ENTS, is_amount, topic_phrase
 
 QUOTES = frozenset('"“”‘’')
 TARGET_PREPS = ("to", "against", "of", "on", "for", "over", "at")
-# Verbs whose subject receives a reaction rather than holding it.
-UNDERGO = frozenset({"face", "receive", "draw", "attract", "meet", "spark", "provoke", "trigger",
-                     "prompt", "encounter", "suffer"})
 RELATIVE = frozenset({"who", "which", "that"})
 THING_PRONOUNS = frozenset({"it", "this", "that"})
 

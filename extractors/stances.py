@@ -19,7 +19,7 @@ from spacy.tokens import Doc, Token
 from extractors.gazetteer import LexiconComponent, Cue, Lexicon, load_lexicon
 from extractors.records import Stance
 from extractors.roles import (
-    UNDERGO, Context, collect_owners, collect_speakers, has_quote, holder_of, subjects,
+    Context, collect_owners, collect_speakers, has_quote, holder_of, subjects,
     target_of, target_of_verb,
 )
 from extractors.spans import actor_at, actor_in, evidence, resolve
@@ -30,15 +30,7 @@ if not Doc.has_extension("newsmon_stances"):
 if not Doc.has_extension("newsmon_stance_cues"):
     Doc.set_extension("newsmon_stance_cues", default=None)
 
-REFUSAL = frozenset({"refuse", "decline", "reject"})
 HOLDER_PREPS = frozenset({"from", "by", "among"})
-LIGHT_VERBS = frozenset({"voice", "express", "give", "offer", "lend", "show", "declare", "step",
-                         "signal", "throw", "pledge", "announce", "impose", "threaten", "draw",
-                         "introduce", "whack", "slap", "level", "launch", "make", "publish",
-                         "raise", "cast"})
-# Verbs that put a proposal forward: "X published plans", "X unveiled a proposal".
-PROPOSING = frozenset({"announce", "publish", "unveil", "present", "table", "outline", "launch",
-                       "propose", "put", "draw", "set", "introduce"})
 
 
 @Language.factory(
@@ -149,10 +141,10 @@ class StanceFinder(LexiconComponent):
                     and any(c.dep_ == "dobj" for c in tok.children)):
                 return []
             polarity = "oppose"
-        if tok.dep_ == "xcomp" and tok.head.lemma_.lower() in REFUSAL:
+        if tok.dep_ == "xcomp" and tok.head.lemma_.lower() in self.lex.refusal_verbs:
             if polarity == "support":
                 return []  # the refusal itself is the (opposing) stance
-        if tok.lemma_.lower() in REFUSAL and _xcomp_support(tok, self.lex):
+        if tok.lemma_.lower() in self.lex.refusal_verbs and _xcomp_support(tok, self.lex):
             polarity = "oppose"
         holder, conf, extra = holder_of(tok, ctx)
         if holder is None:
@@ -178,7 +170,7 @@ class StanceFinder(LexiconComponent):
                 conf = 0.6
             holder = holder or resolve(poss)
         if holder is None and verb is not None and tok.dep_ in ("dobj", "attr") and (
-                verb.lemma_.lower() in LIGHT_VERBS or tok.dep_ == "attr"):
+                verb.lemma_.lower() in self.lex.light_verbs or tok.dep_ == "attr"):
             holder = resolve(subjects(verb)[0])
             conf = 0.6
         if holder is None or (cue.event == "propose" and poss is None):
@@ -193,7 +185,7 @@ class StanceFinder(LexiconComponent):
                 pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
                 if pobj is not None and pobj.ent_type_ not in NOT_TOPIC_ENTS:
                     return target_of(pobj, ctx, holder)
-        if verb is not None and verb.lemma_.lower() in UNDERGO:
+        if verb is not None and verb.lemma_.lower() in self.lex.undergo_verbs:
             return target_of(subjects(verb)[0], ctx, holder)
         if verb is not None:
             for child in verb.children:
@@ -208,12 +200,13 @@ class StanceFinder(LexiconComponent):
         "proposals announced by X"."""
         out = []
         cue = Cue("propose", "verb", "support", "propose")
+        proposing = self.lex.proposing_verbs
         for tok in nouns:
             verb = tok.head
             holder = None
-            if tok.dep_ == "dobj" and verb.lemma_.lower() in PROPOSING and not _negated(verb):
+            if tok.dep_ == "dobj" and verb.lemma_.lower() in proposing and not _negated(verb):
                 holder, conf = holder_of(verb, ctx)[:2]
-            elif any(c.dep_ == "acl" and c.lemma_.lower() in PROPOSING for c in tok.children):
+            elif any(c.dep_ == "acl" and c.lemma_.lower() in proposing for c in tok.children):
                 holder, conf = ctx.owner_of(tok) if any(i == tok.i for i, _, _ in ctx.owners) else None, 0.7
             if holder:
                 out.append(_stance(holder, "support", _proposal_topic(tok, ctx), cue, tok, conf))
@@ -223,11 +216,9 @@ class StanceFinder(LexiconComponent):
         cue = self._cue(tok, "adj")
         if cue is None:
             return []
-        if tok.lemma_.lower() == "optimistic" and not any(c.lower_ == "too" for c in tok.children):
-            return []
         holder = _saying(tok, self.lex)
         verb = _as_verb(tok)
-        if verb is not None:  # "The Tories dismissed the plan as 'desperate'"
+        if verb is not None:  # "The Tories dismissed the plan as 'reckless'"
             holder = resolve(subjects(verb)[0]) or holder
         if holder is None and has_quote(tok.sent):
             holder = ctx.speakers.get(tok.sent.start)
@@ -237,8 +228,6 @@ class StanceFinder(LexiconComponent):
         base = tok.head if tok.dep_ == "conj" and tok.head.pos_ in ("ADJ", "VERB") else tok
         if _negated(tok) or (base.dep_ == "acomp" and _negated(base.head)):
             polarity = "oppose" if polarity == "support" else "support"
-        if polarity == "support" and cue.lemma in ("acceptable", "credible"):
-            return []  # only their negation is a stance
         target = target_of(_evaluated(tok, base, verb), ctx, holder)
         return [_stance(holder, polarity, target, cue, tok, 0.55)]
 
