@@ -7,8 +7,11 @@ blocks a restart for at most ``ttl`` seconds; a live daemon renews it.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -18,6 +21,8 @@ from sqlalchemy.orm import Session
 from storage.db import Database
 from storage.models import SchedulerLock
 from storage.queries import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def acquire(db: Database, *, name: str, holder: str, ttl: float) -> str | None:
@@ -39,6 +44,25 @@ def acquire(db: Database, *, name: str, holder: str, ttl: float) -> str | None:
         # Another process inserted the row between our read and our insert.
         with db.session() as session:
             return session.scalar(select(SchedulerLock.holder).where(SchedulerLock.name == name))
+
+
+def renew_until(stop: threading.Event, db: Database, *, name: str, holder: str, ttl: float,
+                on_lost: Callable[[str], None]) -> None:
+    """Renew the lease every quarter ``ttl`` until ``stop`` is set; run it on a thread of its own.
+
+    Not a scheduler job: a long job on the scheduler's worker (a cycle, a
+    reprocess) may outlast the TTL, and the lease must not lapse then, or a
+    second daemon takes over while this process still writes. ``on_lost`` gets
+    the other holder's name if the lease was taken anyway (it had expired)."""
+    while not stop.wait(ttl / 4):
+        try:
+            other = acquire(db, name=name, holder=holder, ttl=ttl)
+        except Exception:  # a database blip: retry at the next beat, within the TTL
+            log.exception("lease renewal failed")
+            continue
+        if other is not None:
+            on_lost(other)
+            return
 
 
 def _dead_local(holder: str) -> bool:

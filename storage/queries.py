@@ -332,11 +332,17 @@ def status_counts(*, session: Session) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def reset_for_reprocess(*, session: Session, since: datetime | None) -> int:
-    """Mark extracted articles for a new extraction run (their rows are replaced then)."""
+def reset_for_reprocess(*, session: Session, since: datetime | None,
+                        keep_version: str | None = None) -> int:
+    """Mark extracted articles for a new extraction run (their rows are replaced then).
+
+    ``keep_version``: leave the articles already extracted by that version alone."""
     stmt = update(Article).where(Article.status == "extracted")
     if since is not None:
         stmt = stmt.where(Article.discovered_at >= since)
+    if keep_version is not None:
+        stmt = stmt.where((Article.extractor_version.is_(None))
+                          | (Article.extractor_version != keep_version))
     return session.execute(stmt.values(status="fetched")).rowcount or 0
 
 

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from extractors.records import Analysis, Evidence
 
 
+NAME_MAX = Actor.__table__.c.name.type.length or 300
+
+
 def _evidence(ev: Evidence, version: str, confidence: float = 1.0,
               day: date | None = None) -> dict[str, object]:
     return {"sentence": ev.sentence, "sent_start": ev.sent_start, "sent_end": ev.sent_end,
@@ -40,18 +43,21 @@ def actor_ids(analysis: Analysis, *, session: Session) -> dict[str, int]:
     """Canonical name -> actors.id, creating actors and aliases on first sight."""
     ids: dict[str, int] = {}
     for found in analysis.actors:
-        actor = session.scalar(select(Actor).where(Actor.name == found.name,
+        # NER can run a whole line into one "name"; PostgreSQL refuses what is longer
+        # than the column (SQLite would keep it), so both store the same prefix.
+        name = found.name[:NAME_MAX]
+        actor = session.scalar(select(Actor).where(Actor.name == name,
                                                    Actor.type == found.type))
         if actor is None:
-            actor = Actor(name=found.name, type=found.type, wikidata=found.wikidata)
+            actor = Actor(name=name, type=found.type, wikidata=found.wikidata)
             session.add(actor)
             session.flush()
         elif found.wikidata and not actor.wikidata:
             actor.wikidata = found.wikidata
         known = set(session.scalars(select(ActorAlias.alias)
                                     .where(ActorAlias.actor_id == actor.id)))
-        for alias in {found.name, *found.aliases} - known:
-            session.add(ActorAlias(actor_id=actor.id, alias=alias[:300]))
+        for alias in {a[:NAME_MAX] for a in (found.name, *found.aliases)} - known:
+            session.add(ActorAlias(actor_id=actor.id, alias=alias))
         ids[found.name] = actor.id
     return ids
 

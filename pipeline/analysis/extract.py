@@ -2,13 +2,16 @@
 
 The spaCy pipeline is built once per process (it takes seconds and hundreds
 of MB) and shared by every cycle; ``nlp.pipe`` runs over a batch at a time.
+``extractors.build_nlp`` rebuilds it when the model or a data file (gazetteer,
+cue lexicon) changes, so an edit reaches a running daemon at its next batch.
+Every row carries ``<EXTRACTOR_VERSION>+<fingerprint>`` of the pipeline that
+produced it, so rows from before and after an edit can be told apart in SQL.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -21,24 +24,38 @@ if TYPE_CHECKING:
     from extractors.records import Analysis
 
 
+def version_of(settings: Settings) -> str:
+    """What rows produced with these settings' model and data files are labelled."""
+    from extractors import EXTRACTOR_VERSION
+    from extractors.nlp import pipeline_fingerprint
+
+    fingerprint = pipeline_fingerprint(settings.spacy_model, settings.actors_file,
+                                       settings.cues_file)
+    return f"{EXTRACTOR_VERSION}+{fingerprint}"
+
+
 class Extractor:
-    _shared: ClassVar[dict[tuple[str, str, str], Extractor]] = {}
-    _lock: ClassVar[threading.Lock] = threading.Lock()
+    """The pipeline of the current data files, with the version label of its rows."""
 
-    def __init__(self, settings: Settings) -> None:
-        from extractors import EXTRACTOR_VERSION, build_nlp
+    def __init__(self, nlp: Language, batch_size: int) -> None:
+        from extractors import EXTRACTOR_VERSION
+        from extractors.nlp import FINGERPRINT_META
 
-        self.nlp: Language = build_nlp(settings)
-        self.version: str = EXTRACTOR_VERSION
-        self.batch_size = settings.extract_batch_size
+        self.nlp = nlp
+        self.version: str = f"{EXTRACTOR_VERSION}+{nlp.meta[FINGERPRINT_META]}"
+        self.batch_size = batch_size
 
     @classmethod
     def shared(cls, settings: Settings) -> Extractor:
-        key = (settings.spacy_model, str(settings.actors_file), str(settings.cues_file))
-        with cls._lock:
-            if key not in cls._shared:
-                cls._shared[key] = cls(settings)
-            return cls._shared[key]
+        """The process's pipeline for these settings (rebuilt if a data file changed).
+
+        Cheap to call per batch: ``build_nlp`` hashes the small data files and
+        returns the cached pipeline unless they changed."""
+        # Deferred: importing spaCy costs seconds, and commands that never
+        # extract (status, sql, feeds) import this module too.
+        from extractors import build_nlp
+
+        return cls(build_nlp(settings), settings.extract_batch_size)
 
     def run(self, items: Iterable[tuple[int | str, str]]) -> Iterator[tuple[int | str, Analysis]]:
         from extractors import analyze

@@ -245,27 +245,58 @@ def db_upgrade(app: App, revision: str) -> None:
 @click.command()
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Only articles discovered on or after this date.")
+@click.option("--all", "everything", is_flag=True,
+              help="Also articles already extracted by the current model and data files.")
 @pass_app
-def reprocess(app: App, since: datetime | None) -> None:
-    """Re-run extraction on stored text (after the rules changed), replacing old rows.
+def reprocess(app: App, since: datetime | None, everything: bool) -> None:
+    """Re-run extraction on stored text (after the rules or data files changed).
 
-    Each article's old rows are replaced in one transaction with its new ones.
+    Each article's old rows are replaced in one transaction with its new ones,
+    labelled with the version and fingerprint of the current model and data
+    files. By default only articles extracted with another version are redone.
+    With a daemon running on this database, the articles are queued for it
+    (it rebuilds its pipeline when a data file changes); otherwise this command
+    holds the daemon's lease while it works, so no daemon starts meanwhile.
 
     \b
     Example:
       newsmon reprocess --since 2026-01-01
     """
+    import os
+    import socket
     import threading
 
+    from pipeline.analysis.extract import version_of
     from pipeline.daemon.process import CycleStats, extract_fetched
+    from pipeline.daemon.scheduler import LEASE_NAME
+    from storage import lease
     from storage.queries import reset_for_reprocess
 
+    version = version_of(app.settings)
+    keep = None if everything else version
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    ttl = app.settings.lease_ttl
+    daemon = lease.acquire(app.db, name=LEASE_NAME, holder=holder, ttl=ttl)
     with app.db.transaction() as session:
-        count = reset_for_reprocess(session=session, since=since)
-    stats = CycleStats()
-    extract_fetched(app.db, app.settings, stats, threading.Event())
-    _refresh_summaries(app)
-    click.echo(f"re-extracted {stats.extracted} of {count} articles")
+        count = reset_for_reprocess(session=session, since=since, keep_version=keep)
+    if daemon is not None:
+        click.echo(f"queued {count} articles for the running daemon ({daemon}); it "
+                   f"re-extracts them as {version} (see `newsmon status`)")
+        return
+    stop = threading.Event()
+    beat = threading.Thread(target=lease.renew_until, args=(stop, app.db), daemon=True,
+                            kwargs={"name": LEASE_NAME, "holder": holder, "ttl": ttl,
+                                    "on_lost": lambda other: stop.set()})
+    beat.start()
+    try:
+        stats = CycleStats()
+        extract_fetched(app.db, app.settings, stats, stop)
+        _refresh_summaries(app)
+    finally:
+        stop.set()
+        beat.join(timeout=5)
+        lease.release(app.db, name=LEASE_NAME, holder=holder)
+    click.echo(f"re-extracted {stats.extracted} of {count} articles as {version}")
 
 
 def _refresh_summaries(app: App) -> None:

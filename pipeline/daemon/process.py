@@ -21,14 +21,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from pipeline.errors import FetchError, HTTPStatusError, ReadError, Stopped
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
 from config.settings import Settings
+from extractors.records import Analysis
+from pipeline.analysis.extract import Extractor
+from pipeline.errors import FetchError, HTTPStatusError, ReadError, Stopped
 from pipeline.ingest.articles import read_article, warm_up
 from pipeline.ingest.feeds import poll_feed
 from pipeline.ingest.fetch import Fetcher
-from storage.records import PollResult
 from storage import queries
 from storage.db import Database
+from storage.records import PollResult
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +184,6 @@ def extract_articles(db: Database, settings: Settings, items: list[tuple[int, st
     ever: a failing batch is retried one article at a time, and the article
     that fails alone is recorded as failed with the reason.
     """
-    from pipeline.analysis.extract import Extractor
-
     extractor = Extractor.shared(settings)
     try:
         analyses = list(extractor.run(items))
@@ -190,19 +192,48 @@ def extract_articles(db: Database, settings: Settings, items: list[tuple[int, st
             for item in items:
                 extract_articles(db, settings, [item], stats, stop, progress)
             return
-        with db.transaction() as session:
-            queries.record_extract_failure(int(items[0][0]), f"{type(exc).__name__}: {exc}",
-                                           session=session)
-        log.error("extraction failed", extra={"article_id": items[0][0], "error": str(exc)})
+        _record_failure(db, int(items[0][0]), f"{type(exc).__name__}: {exc}", stats)
         return
     for article_id, analysis in analyses:
-        with db.transaction() as session:
-            extractor.store(int(article_id), analysis, session=session)
+        if not _store_analysis(db, extractor, int(article_id), analysis, stats):
+            continue
         stats.extracted += 1
         if progress:
             progress("extract", stats.extracted, stats.extracted + len(items))
         if stop.is_set():
             return
+
+
+def _store_analysis(db: Database, extractor: Extractor, article_id: int, analysis: Analysis,
+                    stats: CycleStats) -> bool:
+    """Store one article's rows; a row the database refuses fails this article alone.
+
+    Pending articles are taken in id order, so an article whose rows cannot be
+    stored would otherwise come first again on every tick and stop extraction
+    for good. A unique-key clash is retried once: another worker created the
+    same new actor a moment earlier, and the retry finds it.
+    """
+    for attempt in (1, 2):
+        try:
+            with db.transaction() as session:
+                extractor.store(article_id, analysis, session=session)
+            return True
+        except IntegrityError as exc:
+            if attempt == 1:
+                continue
+            error = f"{type(exc).__name__} (after a retry): {exc}"
+        except SQLAlchemyError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        break
+    _record_failure(db, article_id, f"store_failed: {error}", stats)
+    return False
+
+
+def _record_failure(db: Database, article_id: int, detail: str, stats: CycleStats) -> None:
+    with db.transaction() as session:
+        queries.record_extract_failure(article_id, detail, session=session)
+    stats.errors.append(f"article {article_id}: {detail[:200]}")
+    log.error("article failed", extra={"article_id": article_id, "error": detail[:1000]})
 
 
 def run_cycle(db: Database, settings: Settings, *, stop: threading.Event | None = None,

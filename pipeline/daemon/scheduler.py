@@ -82,23 +82,15 @@ class Daemon:
             log.exception("cycle crashed")
 
     def heartbeat(self) -> None:
-        """Renew the lease every quarter TTL until stopped, on a thread of its own.
+        """Renew the lease on a thread of its own (the scheduler's one worker is
+        busy for a whole cycle, which may outlast the TTL)."""
+        lease.renew_until(self.stop, self.db, name=LEASE_NAME, holder=self.holder,
+                          ttl=self.settings.lease_ttl, on_lost=self._lost)
 
-        Not a scheduler job: the scheduler's one worker thread is busy for the
-        whole of a cycle, and a cycle may outlast the TTL (a big backlog, slow
-        sites); the lease must not lapse then, or a second daemon takes over
-        while this one still polls and mails."""
-        ttl = self.settings.lease_ttl
-        while not self.stop.wait(ttl / 4):
-            try:
-                other = lease.acquire(self.db, name=LEASE_NAME, holder=self.holder, ttl=ttl)
-            except Exception:  # a database blip: retry at the next beat, within the TTL
-                log.exception("lease renewal failed")
-                continue
-            if other is not None:
-                log.error("lost the daemon lease", extra={"holder": other})
-                self._failed.set()
-                self.stop.set()
+    def _lost(self, other: str) -> None:
+        log.error("lost the daemon lease", extra={"holder": other})
+        self._failed.set()
+        self.stop.set()
 
     def maintenance_job(self) -> None:
         """Rebuild the summary tables, then refresh the planner's statistics."""
