@@ -7,8 +7,11 @@ http(s). The renderers can then trust the record; HTML escaping is still the
 template's job (autoescape).
 
 The digest of day D covers the 24 hours before D at ``digest_time`` in
-``digest_tz``: articles discovered in that window (top stories), and rows
-extracted in it (stances, amounts, mentions).
+``digest_tz``. An article belongs to that window when its publication time,
+else the time newsmon first saw it, falls in it (the views' day rule); the
+rows extracted from it (stances, amounts, mentions) go with it. When it was
+extracted does not count: ``newsmon reprocess`` re-extracts the whole archive
+at once, and that is not news.
 """
 
 from __future__ import annotations
@@ -153,9 +156,13 @@ def digest_window(day: date, settings: Settings) -> tuple[datetime, datetime]:
     return end - timedelta(hours=24), end
 
 
-def _extracted_in(stmt: Select[Any], start: datetime, end: datetime) -> Select[Any]:
-    when = func.coalesce(Article.extracted_at, Article.discovered_at)
-    return stmt.where(when >= start, when < end, Article.duplicate_of.is_(None))
+# The article's time: published, else first seen (as storage.results.article_day).
+_ARTICLE_TIME = func.coalesce(Article.published, Article.discovered_at)
+
+
+def _published_in(stmt: Select[Any], start: datetime, end: datetime) -> Select[Any]:
+    return stmt.where(_ARTICLE_TIME >= start, _ARTICLE_TIME < end,
+                      Article.duplicate_of.is_(None))
 
 
 # --- queries (read only; the caller owns the session) ----------------------------
@@ -175,7 +182,7 @@ def stance_groups(*, session: Session, start: datetime, end: datetime) -> tuple[
     )
     groups: dict[str, list[StanceItem]] = defaultdict(list)
     for pol, cue, sent, ttext, hname, tname, url, title, feed in session.execute(
-            _extracted_in(stmt, start, end)):
+            _published_in(stmt, start, end)):
         label = clean(tname or ttext or "unspecified", 200)
         groups[label].append(StanceItem(clean(hname, 200), pol, label, clean(cue, 100),
                                         _evidence(sent, title, url, feed)))
@@ -202,12 +209,12 @@ def amount_items(*, session: Session, start: datetime, end: datetime) -> tuple[A
         AmountItem(clean(a.text, 100), a.value, clean(a.currency, 3), a.period_years,
                    clean(d, 200) or None, clean(r, 200) or None,
                    _evidence(a.sentence, title, url, feed))
-        for a, d, r, url, title, feed in session.execute(_extracted_in(stmt, start, end))
+        for a, d, r, url, title, feed in session.execute(_published_in(stmt, start, end))
     )
 
 
 def _mention_counts(session: Session, start: datetime, end: datetime) -> Counter[int]:
-    stmt = _extracted_in(
+    stmt = _published_in(
         select(Mention.actor_id, func.count()).join(Article, Article.id == Mention.article_id),
         start, end,
     ).group_by(Mention.actor_id)
@@ -216,12 +223,12 @@ def _mention_counts(session: Session, start: datetime, end: datetime) -> Counter
 
 def _latest_mention(session: Session, actor_id: int, start: datetime,
                     end: datetime) -> Evidence | None:
-    stmt = _extracted_in(
+    stmt = _published_in(
         select(Mention.sentence, Article.title, Article.url, Feed.name)
         .join(Article, Article.id == Mention.article_id)
         .outerjoin(Feed, Feed.id == Article.feed_id)
         .where(Mention.actor_id == actor_id), start, end,
-    ).order_by(Article.discovered_at.desc(), Mention.id).limit(1)
+    ).order_by(_ARTICLE_TIME.desc(), Mention.id).limit(1)
     row = session.execute(stmt).first()
     return _evidence(*row) if row else None
 
@@ -260,12 +267,9 @@ def _first_sentence(text: str | None, title: str | None = None) -> str:
 
 
 def top_stories(*, session: Session, start: datetime, end: datetime) -> tuple[Story, ...]:
-    stmt = (
-        select(Article)
-        .where(Article.discovered_at >= start, Article.discovered_at < end,
-               Article.duplicate_of.is_(None), Article.status.in_(("fetched", "extracted")))
-        .order_by(Article.discovered_at)
-    )
+    stmt = _published_in(
+        select(Article).where(Article.status.in_(("fetched", "extracted"))), start, end,
+    ).order_by(_ARTICLE_TIME, Article.id)
     stories = []
     for art in session.scalars(stmt):
         copies = session.scalars(select(Article.id).where(Article.duplicate_of == art.id)).all()
