@@ -20,8 +20,10 @@ from spacy.matcher import Matcher
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
 
-from extractors.gazetteer import (Gazetteer, Lexicon, load_diminutives, load_gazetteer, load_lexicon,
-                                  parse_diminutives, parse_gazetteer, parse_lexicon)
+from extractors.gazetteer import (
+    Gazetteer, Lexicon, load_diminutives, load_gazetteer, load_lexicon, parse_diminutives,
+    parse_gazetteer, parse_lexicon,
+)
 from extractors.linking import Cand, LinkOptions, link_mentions
 
 ACTORS_KEY = "newsmon_actors"

@@ -149,7 +149,8 @@ def load_lexicon(path: Path) -> Lexicon:
     return parse_lexicon(_read(path, "cues"), f"cues file {path}")
 
 
-def parse_diminutives(data: dict[str, Any], origin: str = "diminutives file") -> dict[str, frozenset[str]]:
+def parse_diminutives(data: dict[str, Any],
+                      origin: str = "diminutives file") -> dict[str, frozenset[str]]:
     """First name -> the formal names it can stand for (a formal name stands
     for itself): "bill" -> {"william"}, "chris" -> {"christopher", ...}."""
     forms: dict[str, set[str]] = {}

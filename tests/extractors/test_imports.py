@@ -26,7 +26,8 @@ def _graph() -> tuple[dict[str, set[str]], dict[str, list[int]]]:
                 elif node.module.startswith("extractors."):
                     names = [node.module.split(".")[1]]
             elif isinstance(node, ast.Import):
-                names = [a.name.split(".")[1] for a in node.names if a.name.startswith("extractors.")]
+                names = [a.name.split(".")[1] for a in node.names
+                         if a.name.startswith("extractors.")]
             if names:
                 deps.update(names)
         for fn in ast.walk(tree):

@@ -29,7 +29,7 @@ def _word_sets() -> list[str]:
             if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
                 continue
             value = node.value
-            if isinstance(value, ast.Call) and getattr(value.func, "id", "") in ("frozenset", "set"):
+            if isinstance(value, ast.Call) and getattr(value.func, "id", "") in {"frozenset", "set"}:
                 value = value.args[0] if value.args else value
             if isinstance(value, ast.Set | ast.Tuple | ast.List) and len(value.elts) >= 3 and all(
                     isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts):

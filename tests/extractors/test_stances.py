@@ -67,4 +67,5 @@ def test_regression_case(run, path: Path) -> None:
         assert name not in actor_names, (case.get("description"), actor_names)
     if "amounts" in case:  # the exact sums found, as [value, currency]
         got_sums = sorted((round(m.value, 2), m.currency) for m in a.amounts)
-        assert got_sums == sorted((float(v), c) for v, c in case["amounts"]), case.get("description")
+        want = sorted((float(v), c) for v, c in case["amounts"])
+        assert got_sums == want, case.get("description")
