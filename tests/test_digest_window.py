@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from pipeline.digest import build_digest, digest_window
+from pipeline.digest.build import TOP_AMOUNTS
 from storage.db import Database
 from storage.models import Actor, Amount, Article, ArticleSource, Feed, Mention, Stance
 
@@ -93,3 +94,30 @@ def test_reextracted_old_articles_stay_on_their_own_day(db: Database,
         then = build_digest(s, day=(old + timedelta(days=1)).date(), settings=settings)
     assert sorted(a.name for a in then.actors) == ["Latepub", "Olddisc", "Oldpub"]
 
+
+def test_amounts_are_ranked_within_their_currency(db: Database, settings: Settings) -> None:
+    start, end = digest_window(DAY, settings)
+    when = end - timedelta(hours=3)
+    amounts = (*[(f"¥{500 - i} billion", (500 - i) * 1e9, "JPY") for i in range(TOP_AMOUNTS)],
+               *[(f"₹{90 - i} billion", (90 - i) * 1e9, "INR") for i in range(TOP_AMOUNTS)],
+               ("$2 billion", 2e9, "USD"), ("$1 billion", 1e9, "USD"))
+    with db.transaction() as s:
+        feed = Feed(name="Wire", url="https://wire.example/rss", interval_s=900.0,
+                    created_at=start - timedelta(days=30))
+        s.add(feed)
+        actor = Actor(name="Treasury", type="ORG")
+        s.add(actor)
+        s.flush()
+        art = _article(s, feed, "money", published=when, discovered=when, extracted=when)
+        _rows(s, art, actor, amounts=amounts)
+
+    with db.session() as s:
+        listed = [a.text for a in build_digest(s, day=DAY, settings=settings).amounts]
+    assert len(listed) == TOP_AMOUNTS and "$2 billion" in listed  # not pushed out
+    # Each currency's largest first, then each one's second, and so on.
+    assert listed[:3] == ["₹90 billion", "¥500 billion", "$2 billion"]
+    assert listed[3:6] == ["₹89 billion", "¥499 billion", "$1 billion"]
+    assert listed[6:8] == ["₹88 billion", "¥498 billion"]
+    for currency in "₹¥$":
+        mine = [t for t in listed if t.startswith(currency)]
+        assert mine == sorted(mine, key=lambda t: -float(t[1:].split()[0]))

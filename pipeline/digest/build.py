@@ -12,6 +12,10 @@ else the time newsmon first saw it, falls in it (the views' day rule); the
 rows extracted from it (stances, amounts, mentions) go with it. When it was
 extracted does not count: ``newsmon reprocess`` re-extracts the whole archive
 at once, and that is not news.
+
+Amounts are ranked inside their currency and the currencies interleaved (each
+one's largest, then each one's second, ...): raw values across currencies say
+nothing (500 billion yen is less than 5 billion dollars).
 """
 
 from __future__ import annotations
@@ -195,21 +199,29 @@ def stance_groups(*, session: Session, start: datetime, end: datetime) -> tuple[
 
 
 def amount_items(*, session: Session, start: datetime, end: datetime) -> tuple[AmountItem, ...]:
+    """The window's amounts: each currency's largest, then each one's second, ..."""
+    rank = func.row_number().over(partition_by=Amount.currency,
+                                  order_by=(Amount.value.desc(), Amount.id))
+    ranked = _published_in(
+        select(Amount.id, rank.label("rank")).join(Article, Article.id == Amount.article_id),
+        start, end,
+    ).subquery()
     donor, recipient = aliased(Actor), aliased(Actor)
     stmt = (
         select(Amount, donor.name, recipient.name, Article.url, Article.title, Feed.name)
+        .join(ranked, ranked.c.id == Amount.id)
         .outerjoin(donor, donor.id == Amount.donor_id)
         .outerjoin(recipient, recipient.id == Amount.recipient_id)
         .join(Article, Article.id == Amount.article_id)
         .outerjoin(Feed, Feed.id == Article.feed_id)
-        .order_by(Amount.value.desc(), Amount.id)
+        .order_by(ranked.c.rank, Amount.currency, Amount.id)
         .limit(TOP_AMOUNTS)
     )
     return tuple(
         AmountItem(clean(a.text, 100), a.value, clean(a.currency, 3), a.period_years,
                    clean(d, 200) or None, clean(r, 200) or None,
                    _evidence(a.sentence, title, url, feed))
-        for a, d, r, url, title, feed in session.execute(_published_in(stmt, start, end))
+        for a, d, r, url, title, feed in session.execute(stmt)
     )
 
 
