@@ -74,10 +74,10 @@ def sync_feeds(specs: Sequence[FeedSpec], *, session: Session, default_interval:
         feed.tags, feed.interval_s = list(spec.tags), interval
         if feed.disabled_reason == "removed":
             feed.enabled, feed.disabled_reason, feed.next_due = True, None, now
-        if feed.url != spec.url and feed.disabled_reason != "moved":
+        if spec.url not in (feed.url, feed.moved_from):
             # The researcher changed the URL: old validators belong to the old URL.
             feed.url, feed.etag, feed.last_modified = spec.url, None, None
-            feed.next_due = now
+            feed.moved_from, feed.next_due = None, now
     for feed in existing.values():
         feed.enabled, feed.disabled_reason = False, "removed"
 
@@ -143,7 +143,9 @@ def record_poll(result: PollResult, *, session: Session, limits: PollLimits,
         feed.consecutive_errors, feed.last_error = 0, None
         feed.etag, feed.last_modified = result.etag, result.last_modified
         feed.bozo, feed.last_new_items = result.bozo, new
-        if result.moved_to:
+        if result.moved_to and result.moved_to != feed.url:
+            # A 301 moves the feed for good; the file's URL is kept to recognise it.
+            feed.moved_from = feed.moved_from or feed.url
             feed.url = result.moved_to
     else:
         feed.consecutive_errors += 1
@@ -249,9 +251,11 @@ def store_article(article_id: int, read: ReadArticle, *, session: Session,
         select(Article.id).where(Article.text_hash == digest, Article.id != article_id).limit(1)
     )
     row.title = read.title or row.title
-    row.published = row.published or (read.published.astimezone(UTC).replace(tzinfo=None)
-                                      if read.published and read.published.tzinfo
-                                      else read.published)
+    # The page's own date wins over the feed's: feeds often stamp every item with
+    # the time of the export, which filed a whole 2019 archive under one day.
+    page_date = (read.published.astimezone(UTC).replace(tzinfo=None)
+                 if read.published and read.published.tzinfo else read.published)
+    row.published = page_date or row.published
     row.authors, row.language = list(read.authors), read.language
     row.text, row.text_hash, row.fetched_at = read.text, digest, now
     row.next_attempt = None  # a retry schedule or a worker's claim ends here
@@ -268,6 +272,11 @@ def store_article(article_id: int, read: ReadArticle, *, session: Session,
                              status=200, outcome="ok", bytes=len(read.text),
                              error="; ".join(notes) or None))
     return row.status
+
+
+def skip_reason(article_id: int, *, session: Session) -> str | None:
+    row = session.get(Article, article_id)
+    return row.skip_reason if row is not None else None
 
 
 def _primary(language: str) -> str:

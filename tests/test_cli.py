@@ -57,6 +57,23 @@ def test_fetch_once_then_status(env: dict[str, str]):
     assert "dead" in table and "http_404" in table
 
 
+def test_fetch_once_polls_every_feed_each_time(env: dict[str, str]):
+    """Twice in a row: every feed polled both times, the second answered 304, even the
+    feed that failed (it is in backoff) is tried again; --due polls only what is due."""
+    first = invoke(env, "fetch", "--once")
+    assert "feeds: 3 polled of 3 enabled" in first
+    second = invoke(env, "fetch", "--once")
+    assert "feeds: 3 polled of 3 enabled" in second and "next poll due at" in second
+    db = open_database(env["NEWSMON_DATABASE_URL"])
+    with db.session() as s:
+        statuses = list(s.scalars(select(FetchAttempt.status).where(FetchAttempt.kind == "feed")
+                                  .order_by(FetchAttempt.id)))
+    db.dispose()
+    assert len(statuses) == 6 and statuses[3:].count(304) == 2  # the two live feeds
+    due = invoke(env, "fetch", "--once", "--due")
+    assert "feeds: 0 polled of 3 enabled" in due and "3 not due yet (--due)" in due
+
+
 def test_feeds_add_list_remove(env: dict[str, str]):
     invoke(env, "feeds", "add", "Extra", "https://example.org/rss", "--interval", "2h",
            "--tag", "a", "--tag", "b")

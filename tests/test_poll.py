@@ -122,6 +122,16 @@ def test_permanent_redirect_moves_feed(db: Database, site):
     result = poll_and_record(db, make_settings(), "moved")
     assert result.ok and result.moved_to == target
     assert feed_row(db, "moved").url == target
+    etag = feed_row(db, "moved").etag
+    assert etag
+    # A restart syncs the feeds file, which still names the old URL: the move stays.
+    add_feeds(db, FeedSpec("moved", site.url("/old-feed.xml")))
+    row = feed_row(db, "moved")
+    assert (row.url, row.moved_from, row.etag) == (target, site.url("/old-feed.xml"), etag)
+    # The researcher pointing the file at another URL is a real change.
+    add_feeds(db, FeedSpec("moved", site.url("/feed/site.xml?n=3")))
+    row = feed_row(db, "moved")
+    assert (row.url, row.moved_from, row.etag) == (site.url("/feed/site.xml?n=3"), None, None)
 
 
 def test_temporary_redirect_keeps_feed_url(db: Database, site):

@@ -96,3 +96,23 @@ def test_an_article_the_model_cannot_take_fails_alone(db: Database):
         rows = {a.id: a for a in s.scalars(select(Article))}
     assert rows[fine].status == "extracted" and stats.extracted == 1
     assert rows[huge].status == "failed" and rows[huge].skip_reason.startswith("extract_failed")
+
+
+def test_page_date_wins_over_the_feed_date_and_language_is_never_empty(db: Database):
+    """A feed that stamps every item with today must not file a 2019 page under today."""
+    now = queries.utcnow()
+    with db.transaction() as s:
+        queries.sync_feeds([FeedSpec("f", "https://example.org/rss")], session=s,
+                           default_interval=900)
+        feed_id = s.scalar(select(Feed.id))
+        queries.add_entries([FeedEntry(feed_id, "https://a.example/old", None, None, now)],
+                            session=s, now=now)
+        article_id = s.scalar(select(Article.id))
+    dated = ENGLISH.replace("<html lang='en'>", "<html>").replace(
+        "<head>", '<head><meta property="article:published_time" content="2019-03-04T10:00:00Z">')
+    with db.transaction() as s:
+        queries.store_article(article_id, read_article(dated, "https://a.example/old"), session=s)
+    with db.session() as s:
+        row = s.get(Article, article_id)
+    assert row.published is not None and row.published.date().isoformat() == "2019-03-04"
+    assert row.language == "en"  # no lang attribute: detected from the text

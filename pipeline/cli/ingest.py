@@ -36,10 +36,18 @@ def run(app: App) -> None:
 
 @click.command()
 @click.option("--once", is_flag=True, required=True, help="One full cycle, then exit.")
+@click.option("--due", is_flag=True,
+              help="Poll only the feeds whose next poll is due (as the daemon does), "
+                   "not every enabled feed.")
 @click.option("--no-extract", is_flag=True, help="Stop after storing article text.")
 @pass_app
-def fetch(app: App, once: bool, no_extract: bool) -> None:
+def fetch(app: App, once: bool, due: bool, no_extract: bool) -> None:
     """Run one full cycle now (poll, fetch, read, extract) with a progress bar.
+
+    Every enabled feed is polled now, whatever its schedule or backoff (with
+    its validators, so an unchanged feed answers 304); --due polls only the
+    feeds that are due. The summary says what was polled, what was skipped and
+    why, and when the next poll is due.
 
     \b
     Example:
@@ -59,15 +67,41 @@ def fetch(app: App, once: bool, no_extract: bool) -> None:
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        stats = run_cycle(app.db, app.settings, progress=progress, extract=not no_extract)
+        stats = run_cycle(app.db, app.settings, progress=progress, extract=not no_extract,
+                          poll_all=not due)
     _refresh_summaries(app)
-    table = Table(title="newsmon fetch --once")
+    table = Table(title="newsmon fetch --once" + (" --due" if due else ""))
     table.add_column("what")
     table.add_column("count", justify="right")
     for key, value in vars(stats).items():
-        if key != "errors":
+        if key not in ("errors", "skipped", "dispatched_pages", "dispatched_articles"):
             table.add_row(key.replace("_", " "), str(value))
-    Console().print(table)
+    for reason, n in sorted(stats.skipped.items()):
+        table.add_row(f"pages skipped: {reason}", str(n))
+    console = Console()
+    console.print(table)
+    for line in _feed_summary(app, polled=stats.feeds_polled, due_only=due):
+        console.print(line)
+    for error in stats.errors[:20]:
+        console.print(f"error: {error}")
+
+
+def _feed_summary(app: App, *, polled: int, due_only: bool) -> list[str]:
+    """Which feeds were not polled and why, and when the next poll is due."""
+    with app.db.session() as session:
+        feeds = list(session.scalars(select(Feed).order_by(Feed.name)))
+    enabled = [f for f in feeds if f.enabled]
+    lines = [f"feeds: {polled} polled of {len(enabled)} enabled"]
+    if due_only and len(enabled) > polled:
+        lines.append(f"  {len(enabled) - polled} not due yet (--due); "
+                     f"run without --due to poll them now")
+    for f in feeds:
+        if not f.enabled:
+            lines.append(f"  skipped {f.name}: {f.disabled_reason or 'disabled'}")
+    upcoming = [f.next_due for f in enabled if f.next_due]
+    if upcoming:
+        lines.append(f"next poll due at {min(upcoming):%Y-%m-%d %H:%M} UTC")
+    return lines
 
 
 @click.group()
@@ -194,6 +228,8 @@ def status(app: App, as_json: bool) -> None:
         table.add_column(column)
     for f in rows:
         state = "ok" if f.enabled else (f.disabled_reason or "disabled")
+        if f.moved_from:
+            state += f" (moved 301 from {f.moved_from} to {f.url})"
         table.add_row(f.name, state, _when(f.last_polled), str(f.last_status or "-"),
                       str(f.last_new_items), str(per_feed.get(f.id, 0)),
                       str(f.consecutive_errors), _when(f.next_due) if f.enabled else "-",
@@ -205,7 +241,7 @@ def status(app: App, as_json: bool) -> None:
 
 
 def _feed_json(f: Feed, per_feed: dict[int | None, int]) -> dict[str, object]:
-    return {"name": f.name, "url": f.url, "enabled": f.enabled,
+    return {"name": f.name, "url": f.url, "moved_from": f.moved_from, "enabled": f.enabled,
             "disabled_reason": f.disabled_reason, "last_polled": f.last_polled,
             "last_status": f.last_status, "new_items": f.last_new_items,
             "articles": per_feed.get(f.id, 0), "consecutive_errors": f.consecutive_errors,

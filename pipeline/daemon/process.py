@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,7 +55,8 @@ class CycleStats:
     new_articles: int = 0
     pages_fetched: int = 0
     pages_failed: int = 0
-    duplicates: int = 0
+    duplicates: int = 0  # the same text already stored under another URL
+    skipped: Counter[str] = field(default_factory=Counter)  # other skips, by reason
     extracted: int = 0
     dispatched_pages: int = 0  # handed to worker processes (set by the daemon)
     dispatched_articles: int = 0
@@ -153,7 +155,12 @@ def _store_page(db: Database, settings: Settings, article_id: int, outcome: obje
             new_status = queries.store_article(article_id, outcome, session=session,
                                                languages=settings.languages)
             stats.pages_fetched += 1
-            stats.duplicates += new_status == "skipped"
+            if new_status == "skipped":
+                reason = queries.skip_reason(article_id, session=session)
+                if reason == "duplicate_text":
+                    stats.duplicates += 1
+                else:
+                    stats.skipped[reason or "skipped"] += 1
 
 
 def extract_fetched(db: Database, settings: Settings, stats: CycleStats, stop: threading.Event,

@@ -43,6 +43,7 @@ def warm_up() -> None:
     modules, ~10 MiB): the soak saw that as a one-time step in memory at
     minute 17. Paying it up front keeps a long-running daemon's memory flat.
     """
+    detect_language("warm up the language model too: loading it takes about a second")
     try:
         import dateparser
     except ImportError:  # htmldate works without it
@@ -167,11 +168,26 @@ def _authors(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a.strip() for a in value.split(";") if a.strip()))
 
 
-def _language(doc: Document, text: str) -> str | None:
+def _language(doc: Document, html: str, body: str) -> str:
+    """The page's declared language, else the one its main text is written in.
+
+    Many pages declare none; the language gate and researchers' filters need
+    one on every article, so the text itself decides then (py3langid, whose
+    model ships inside the package)."""
     if doc.language:
         return str(doc.language).lower()[:3].split("-")[0]
-    match = _HTML_LANG.search(text[:65536])
-    return match.group(1).lower() if match else None
+    match = _HTML_LANG.search(html[:65536])
+    if match:
+        return match.group(1).lower()
+    return detect_language(body)
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the language ``text`` is written in (its first 5,000 characters)."""
+    import py3langid
+
+    code, _score = py3langid.classify(text[:5000])
+    return str(code)
 
 
 def read_article(html: bytes | str, url: str | None, *,
@@ -188,7 +204,7 @@ def read_article(html: bytes | str, url: str | None, *,
         title=(doc.title or "").strip() or None,
         published=_published(doc.date),
         authors=_authors(doc.author),
-        language=_language(doc, text),
+        language=_language(doc, text, body),
     )
 
 
