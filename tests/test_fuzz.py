@@ -26,7 +26,7 @@ from storage.records import FeedState, PollResult
 from storage import queries
 from storage.db import Database, open_database
 from storage.models import Article, ArticleSource, Feed
-from tests.support.paths import CORPUS, DATA
+from tests.support.paths import CORPUS, DATA, HAVE_SHARED
 
 # Real captured feeds where ../shared is present; our own hostile cases always.
 SEEDS = tuple(p.read_bytes() for folder in (CORPUS / "feeds", DATA / "feeds") if folder.is_dir()
@@ -127,4 +127,5 @@ def test_fuzzing_reached_the_database(fuzz_db: tuple[Database, FeedState]) -> No
     """Runs after the properties (file order): mutations must not all be rejected."""
     db, _ = fuzz_db
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Article)) > 20
+        # Fewer seeds on a bare clone (our own feed files only) give fewer valid mutants.
+        assert s.scalar(select(func.count()).select_from(Article)) > (20 if HAVE_SHARED else 10)
