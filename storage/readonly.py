@@ -3,8 +3,10 @@
 Layers, each enough on its own for the common case, together for the rest:
 
 1. One statement only, and it must be a query (SELECT, WITH or VALUES). The
-   check uses a lexer that knows strings, quoted names and comments, so a
-   ``;`` inside ``'a;b'`` is not a split and ``SELECT 1; DROP TABLE x`` is.
+   check reads the SQL with sqlparse's lexer, tuned per dialect, which knows
+   strings, quoted names and comments: a ``;`` inside ``'a;b'`` is not a
+   split and ``SELECT 1; DROP TABLE x`` is; ``WITH x AS (...) DELETE`` is
+   named as such. It is an early, clear error, not the guard: 2 and 3 are.
 2. SQLite: the file is opened ``mode=ro``; an authorizer allows only reads
    (so a ``WITH ... DELETE`` is refused at prepare time); ATTACH is limited
    to zero databases; a progress handler stops the query at the deadline.
@@ -20,19 +22,24 @@ Parameters are bound by the driver (``:name`` in the SQL), never pasted in.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
+from sqlparse import keywords
+from sqlparse import tokens as T
+from sqlparse.lexer import Lexer
+from sqlparse.sql import Statement, Token
 
 from storage.errors import ReadOnlyViolation, StorageError
 
-QUERY_KEYWORDS = ("select", "with", "values")
+# "WITH" alone: the main statement was not found (e.g. after a SEARCH clause);
+# the database guards below decide, as for any query.
+QUERY_VERBS = ("SELECT", "VALUES", "WITH ... SELECT", "WITH ... VALUES", "WITH")
 
 # Authorizer: everything not listed is denied.
 _ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
@@ -52,20 +59,20 @@ class QueryResult:
 
 def check_query(sql: str, *, dialect: str = "sqlite") -> str:
     """The one query in ``sql`` (without its ``;``) or ReadOnlyViolation."""
-    statements = split_statements(sql, dialect=dialect)
+    statements = _statements(sql, dialect)
     if not statements:
         raise ReadOnlyViolation("no SQL statement given", reason="read_only")
     if len(statements) > 1:
         raise ReadOnlyViolation(
             f"only one statement is allowed; found {len(statements)}", reason="read_only"
         )
-    keyword = first_keyword(statements[0], dialect=dialect)
-    if keyword not in QUERY_KEYWORDS:
+    verb = statement_verb(statements[0])
+    if verb not in QUERY_VERBS:
         raise ReadOnlyViolation(
-            f"only queries (SELECT, WITH, VALUES) are allowed, not {keyword.upper() or '?'}",
+            f"only queries (SELECT, WITH, VALUES) are allowed, not {verb or '?'}",
             reason="read_only",
         )
-    return statements[0]
+    return str(statements[0]).strip()
 
 
 def run_query(
@@ -85,119 +92,126 @@ def run_query(
     return _run_postgres(url, statement, params or {}, timeout, max_rows)
 
 
-# --- a small SQL lexer: enough to find statement ends and parameters -------
+# --- statements and parameters, read with sqlparse's lexer ------------------
+#
+# sqlparse.split() is not used as is: its splitter follows procedure blocks,
+# so a column named ``begin`` hides a ``;`` from it, and its default lexer
+# reads MySQL (``\'`` escapes in every string, ``# `` comments), which would
+# hide ``SELECT 'a\'; DELETE ...`` on both our databases. So each dialect gets
+# its own Lexer instance (sqlparse's rules minus those two dialects do not
+# have) and a statement ends at every ``;`` token: a query has no blocks.
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-_DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+_NOT_SQLITE_OR_POSTGRES = {
+    # MySQL '# ' comments (and hints): '#' is an operator in PostgreSQL.
+    r'(--|# )\+.*?(\r\n|\r|\n|$)': r'--\+.*?(\r\n|\r|\n|$)',
+    r'(--|# ).*?(\r\n|\r|\n|$)': r'--.*?(\r\n|\r|\n|$)',
+    # A backslash escapes nothing in standard strings and quoted names.
+    r"'(''|\\'|[^'])*'": r"'(''|[^'])*'",
+    r'"(""|\\"|[^"])*"': r'"(""|[^"])*"',
+    r'(""|".*?[^\\]")': None,
+    r"´(´´|[^´])*´": None,
+}
+_NOT_POSTGRES = {
+    r"`(``|[^`])*`": None,  # SQLite accepts MySQL `names`, PostgreSQL does not
+    r'(?<![\w\])])(\[[^\]\[]+\])': None,  # SQLite [names]; PostgreSQL array subscripts
+}
+# PostgreSQL E'...' strings do honour backslashes: E'\'' is one quote.
+_E_STRING = (r"(?<![\w$])E'(''|\\.|[^'\\])*'", T.String.Single)
+
+_Rules = dict[str, str | None]
 
 
-def _quoted_end(sql: str, i: int, quote_char: str, backslash: bool) -> int:
-    """Index just past the quote closing the one at ``i`` (doubled quotes escape)."""
-    j = i + 1
-    while j < len(sql):
-        if backslash and sql[j] == "\\":
-            j += 2
+def _dialect_lexer(changes: tuple[_Rules, ...], extra: tuple[tuple[str, Any], ...]) -> Lexer:
+    rules = list(extra)
+    unused = {rx for change in changes for rx in change}
+    for regex, ttype in keywords.SQL_REGEX:
+        for change in changes:
+            if regex in change:
+                unused.discard(regex)
+                regex = change[regex]
+                break
+        if regex is not None:
+            rules.append((regex, ttype))
+    if unused:  # fail at import rather than quietly lex like MySQL again
+        raise RuntimeError(f"sqlparse changed its lexer rules: {sorted(unused)} are gone")
+    lexer = Lexer()  # not the shared default instance, which other code may use
+    lexer.default_initialization()  # sqlparse's keyword tables
+    lexer.set_SQL_REGEX(rules)
+    return lexer
+
+
+_LEXERS = {
+    "sqlite": _dialect_lexer((_NOT_SQLITE_OR_POSTGRES,), ()),
+    "postgresql": _dialect_lexer((_NOT_SQLITE_OR_POSTGRES, _NOT_POSTGRES), (_E_STRING,)),
+}
+
+
+def _tokens(sql: str, dialect: str) -> list[Token]:
+    return [Token(ttype, value) for ttype, value in _LEXERS[dialect].get_tokens(sql)]
+
+
+def _meaningful(token: Token) -> bool:
+    return not (token.is_whitespace or token.ttype in T.Comment)
+
+
+def _statements(sql: str, dialect: str) -> list[Statement]:
+    """The statements in ``sql``, each without its ``;``; empty ones dropped."""
+    statements, current = [], []
+    for token in [*_tokens(sql, dialect), Token(T.Punctuation, ";")]:
+        if not token.match(T.Punctuation, ";"):
+            current.append(token)
             continue
-        if sql[j] == quote_char:
-            if j + 1 < len(sql) and sql[j + 1] == quote_char:
-                j += 2
-                continue
-            return j + 1
-        j += 1
-    return len(sql)  # unterminated: the rest is inside it
-
-
-def _block_comment_end(sql: str, i: int, nested: bool) -> int:
-    depth, j = 1, i + 2
-    while j < len(sql) and depth:
-        if sql.startswith("*/", j):
-            depth, j = depth - 1, j + 2
-        elif nested and sql.startswith("/*", j):
-            depth, j = depth + 1, j + 2
-        else:
-            j += 1
-    return j
-
-
-def _skip(sql: str, i: int, dialect: str) -> tuple[str, int]:
-    """(kind, end) of the token starting at ``i``."""
-    c, pg = sql[i], dialect == "postgresql"
-    if c == "'":
-        # PostgreSQL E'...' strings honour backslash escapes; lexing them as
-        # plain strings could hide a ';' after E'\''.
-        escape = pg and i > 0 and sql[i - 1] in "eE" and (i < 2 or not _is_word(sql[i - 2]))
-        return "string", _quoted_end(sql, i, "'", escape)
-    if c in '"`':
-        return "name", _quoted_end(sql, i, c, False)
-    if c == "[" and not pg:
-        end = sql.find("]", i + 1)
-        return "name", len(sql) if end < 0 else end + 1
-    if sql.startswith("--", i):
-        end = sql.find("\n", i)
-        return "comment", len(sql) if end < 0 else end + 1
-    if sql.startswith("/*", i):
-        return "comment", _block_comment_end(sql, i, nested=pg)
-    if c == "$" and pg and (m := _DOLLAR.match(sql, i)):
-        end = sql.find(m.group(0), m.end())
-        return "string", len(sql) if end < 0 else end + len(m.group(0))
-    if c == ":" and (m := _WORD.match(sql, i + 1)) and not sql.startswith("::", i - 1):
-        return "param", m.end()
-    if m := _WORD.match(sql, i):
-        return "word", m.end()
-    if c == ";":
-        return "semicolon", i + 1
-    return ("space" if c.isspace() else "other"), i + 1
-
-
-def _is_word(c: str) -> bool:
-    return c.isalnum() or c in "_$"
-
-
-def _tokens(sql: str, dialect: str) -> Iterator[tuple[str, str]]:
-    i = 0
-    while i < len(sql):
-        kind, end = _skip(sql, i, dialect)
-        yield kind, sql[i:end]
-        i = end
+        if any(_meaningful(t) for t in current):
+            statements.append(Statement(current))
+        current = []
+    return statements
 
 
 def split_statements(sql: str, *, dialect: str = "sqlite") -> list[str]:
     """The statements in ``sql``, split at top-level ``;``; empty ones dropped."""
-    statements, current, meaningful = [], [], False
-    for kind, text in _tokens(sql, dialect):
-        if kind == "semicolon":
-            if meaningful:
-                statements.append("".join(current).strip())
-            current, meaningful = [], False
-            continue
-        current.append(text)
-        meaningful = meaningful or kind not in ("space", "comment")
-    if meaningful:
-        statements.append("".join(current).strip())
-    return statements
+    return [str(statement).strip() for statement in _statements(sql, dialect)]
 
 
-def first_keyword(sql: str, *, dialect: str = "sqlite") -> str:
-    """The first word of a statement, lower-cased, comments skipped ('' if none)."""
-    for kind, text in _tokens(sql, dialect):
-        if kind in ("space", "comment"):
+def statement_verb(statement: Statement) -> str:
+    """What the statement does: ``SELECT``, ``DELETE``, ``WITH ... DELETE`` ('' if unsure)."""
+    first = statement.token_first(skip_cm=True)
+    if first is None or not (first.is_keyword or first.ttype is T.Name):
+        return ""  # e.g. "(SELECT 1)"
+    if first.ttype is not T.Keyword.CTE:
+        return first.value.upper()  # a Name too: sqlparse knows no PRAGMA
+    # Statement.get_type() misreads "AS MATERIALIZED (...)" and "WITH ... VALUES",
+    # so take the first DML keyword that follows a closing ')' outside parentheses:
+    # the main statement after the last CTE body.
+    depth, previous = 0, first
+    for token in statement.tokens[statement.token_index(first) + 1:]:
+        if not _meaningful(token):
             continue
-        return text.lower() if kind == "word" else ""
-    return ""
+        if depth == 0 and previous.match(T.Punctuation, ")") and (
+                token.ttype is T.Keyword.DML or token.normalized == "VALUES"):
+            return f"WITH ... {token.normalized}"
+        if token.match(T.Punctuation, "("):
+            depth += 1
+        elif token.match(T.Punctuation, ")"):
+            depth = max(0, depth - 1)
+        previous = token
+    return "WITH"
+
+
+def _is_param(token: Token) -> bool:
+    # sqlparse marks ?, $1, %s and :name alike; only :name is ours.
+    return token.ttype is T.Name.Placeholder and token.value.startswith(":")
 
 
 def sql_parameters(sql: str) -> list[str]:
     """Names of the ``:name`` parameters, in order of first use."""
-    names = [text[1:] for kind, text in _tokens(sql, "sqlite") if kind == "param"]
+    names = [t.value[1:] for t in _tokens(sql, "sqlite") if _is_param(t)]
     return list(dict.fromkeys(names))
 
 
 def to_pyformat(sql: str) -> str:
     """``:name`` -> ``%(name)s`` for psycopg, and every other ``%`` doubled."""
-    out = []
-    for kind, text in _tokens(sql, "postgresql"):
-        out.append(f"%({text[1:]})s" if kind == "param" else text.replace("%", "%%"))
-    return "".join(out)
+    return "".join(f"%({t.value[1:]})s" if _is_param(t) else t.value.replace("%", "%%")
+                   for t in _tokens(sql, "postgresql"))
 
 
 # --- SQLite --------------------------------------------------------------
@@ -262,6 +276,8 @@ def _sqlite_error(exc: sqlite3.Error, timeout: float) -> StorageError:
                             reason="sql_timeout")
     if "not authorized" in message or "readonly" in message or "read-only" in message:
         return ReadOnlyViolation(f"refused: the query tried to write or escape ({message})")
+    if "one statement at a time" in message:  # ProgrammingError from Python 3.12
+        return ReadOnlyViolation("only one statement is allowed")
     if "too many attached" in message:
         return ReadOnlyViolation("refused: ATTACH is not allowed")
     return StorageError(f"query failed: {message}", reason="sql_error")
