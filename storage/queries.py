@@ -245,6 +245,8 @@ def store_article(article_id: int, read: ReadArticle, *, session: Session,
     row = session.get(Article, article_id)
     if row is None:
         return "missing"
+    if row.status != "pending":  # a redelivered task: another copy got here first
+        return row.status
     read, notes = fit_article(read)
     digest = text_hash(read.text)
     twin = session.scalar(
@@ -313,6 +315,8 @@ def record_page_failure(article_id: int, reason: str, detail: str, *, session: S
     row = session.get(Article, article_id)
     if row is None:
         return "missing"
+    if row.status != "pending":  # fetched or extracted meanwhile: a late copy's failure
+        return row.status
     row.attempts += 1
     session.add(FetchAttempt(article_id=article_id, url=row.url, kind="page", at=now,
                              status=status, outcome=reason, error=detail[:1000]))
@@ -373,6 +377,12 @@ def extraction_due_ids(*, session: Session, now: datetime, limit: int) -> list[i
         .where(Article.status == "fetched", _due(now))
         .order_by(Article.id).limit(limit)
     ))
+
+
+def still_pending(article_ids: Sequence[int], *, session: Session) -> set[int]:
+    """Those of these articles whose page is still to be fetched."""
+    return set(session.scalars(select(Article.id).where(Article.id.in_(list(article_ids)),
+                                                        Article.status == "pending")))
 
 
 def texts_of(article_ids: Sequence[int], *, session: Session) -> list[tuple[int, str]]:

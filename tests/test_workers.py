@@ -76,3 +76,34 @@ def test_workers_fetch_and_extract_what_the_daemon_dispatches(broker: str, pg_ur
     finally:
         stop_process(worker, timeout=60)
         db.dispose()
+
+
+def test_a_redelivered_task_leaves_finished_articles_alone(db_url: str, site):  # noqa: ANN001
+    """A backlog longer than the hold sends an article twice: the late copy must not
+    fetch or analyse it again, nor mark it failed when its own fetch fails."""
+    from pipeline.daemon import tasks
+
+    settings = Settings(database_url=db_url, broker_url=BROKERS["redis"],
+                        allowed_networks=["127.0.0.0/8"], respect_robots=False)
+    configure(settings)
+    db = open_database(db_url)
+    with db.transaction() as s:
+        queries.sync_feeds([FeedSpec("site", site.url("/feed/site.xml?n=2&offset=80"))],
+                           session=s, default_interval=900)
+    daemon_cycle(db, Settings(database_url=db_url, allowed_networks=["127.0.0.0/8"],
+                              respect_robots=False))  # no broker: fetched and extracted here
+    with db.session() as s:
+        rows = list(s.execute(select(Article.id, Article.url, Article.extractor_version)))
+    assert len(rows) == 2 and article_states(db) == {"extracted": 2}
+    gone = site.url("/status/404")
+    with db.transaction() as s:  # the late copy would now find the page gone
+        s.execute(Article.__table__.update().where(Article.id == rows[0].id).values(url=gone))
+    hits = site.hits["/status/404"]
+    assert tasks.fetch_pages([[r.id, gone] for r in rows]) == {"fetched": 0, "failed": 0}
+    assert tasks.extract([r.id for r in rows]) == {"extracted": 0}
+    assert site.hits["/status/404"] == hits  # nothing was fetched
+    assert article_states(db) == {"extracted": 2}
+    with db.session() as s:
+        assert list(s.execute(select(Article.id, Article.url, Article.extractor_version)
+                              .order_by(Article.id)))[1:] == sorted(rows)[1:]
+    db.dispose()

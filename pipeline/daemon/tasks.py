@@ -54,6 +54,10 @@ def configure(settings: Settings) -> None:
     The daemon does not rely on this global: ``dispatch`` opens a connection to
     its own settings' broker and publishes through it."""
     app.conf.broker_url = settings.broker_url
+    if _state.get("settings") != settings:
+        old = _state.pop("db", None)
+        if isinstance(old, Database):
+            old.dispose()
     _state["settings"] = settings
 
 
@@ -72,10 +76,16 @@ def _context() -> tuple[Settings, Database]:
 def fetch_pages(items: list[list[int | str]]) -> dict[str, int]:
     settings, db = _context()
     stats = CycleStats()
+    # A task can outlive its hold in a long queue, and the article is sent again;
+    # whichever copy runs second finds it no longer pending and leaves it alone.
+    with db.session() as session:
+        waiting = queries.still_pending([int(i) for i, _ in items], session=session)
+    pairs = [(int(i), str(u)) for i, u in items if int(i) in waiting]
+    if not pairs:
+        return {"fetched": 0, "failed": 0}
 
     async def go() -> None:
         async with Fetcher(settings) as fetcher:
-            pairs = [(int(i), str(u)) for i, u in items]
             await fetch_articles(db, fetcher, settings, pairs, stats, threading.Event())
 
     asyncio.run(go())
