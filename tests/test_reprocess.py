@@ -138,3 +138,41 @@ def test_an_actor_name_longer_than_the_column_is_stored(pg_url: str, tmp_path: P
         assert stored == long_name[:300]
         assert s.scalar(select(sa.func.count()).select_from(Mention)) > 0
     db.dispose()
+
+
+PAGE_POISON = {
+    "sqlite": ["CREATE TRIGGER poison BEFORE UPDATE OF text ON articles "
+               "WHEN NEW.id = {id} AND NEW.text IS NOT NULL "
+               "BEGIN SELECT RAISE(ABORT, 'poison page'); END"],
+    "postgresql": [
+        "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN "
+        "IF NEW.id = {id} AND NEW.text IS NOT NULL THEN RAISE EXCEPTION 'poison page'; "
+        "END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER poison BEFORE UPDATE ON articles FOR EACH ROW "
+        "EXECUTE FUNCTION poison()",
+    ],
+}
+
+
+def test_a_page_the_database_refuses_fails_alone(db: Database, db_url: str, site):  # noqa: ANN001
+    from config.feeds import FeedSpec
+    from pipeline.daemon.process import run_cycle
+
+    with db.transaction() as s:
+        queries.sync_feeds([FeedSpec("site", site.url("/feed/site.xml?n=3&offset=120"))],
+                           session=s, default_interval=900)
+    settings = Settings(database_url=db_url, allowed_networks=["127.0.0.0/8"],
+                        respect_robots=False)
+    run_cycle(db, settings, fetch=False)  # poll only: three pending articles
+    with db.session() as s:
+        ids = sorted(s.scalars(select(Article.id)))
+    with db.transaction() as s:
+        for statement in PAGE_POISON[db.engine.dialect.name]:
+            s.execute(sa.text(statement.format(id=ids[0])))
+    stats = run_cycle(db, settings, extract=False)
+    assert stats.pages_fetched == 2 and stats.pages_failed == 1
+    with db.session() as s:
+        status = dict(s.execute(select(Article.id, Article.status)).all())
+        reason = s.scalar(select(Article.skip_reason).where(Article.id == ids[0]))
+    assert status == {ids[0]: "failed", ids[1]: "fetched", ids[2]: "fetched"}
+    assert "store_failed" in reason

@@ -142,6 +142,33 @@ async def fetch_articles(db: Database, fetcher: Fetcher, settings: Settings,
 
 def _store_page(db: Database, settings: Settings, article_id: int, outcome: object,
                 stats: CycleStats) -> None:
+    try:
+        counter = _store_page_rows(db, settings, article_id, outcome)
+    except SQLAlchemyError as exc:
+        # The database refused this page (e.g. a field the driver rejects): it fails
+        # alone with the error, instead of aborting the round for every page after it.
+        detail = f"{type(exc).__name__}: {exc}"
+        with db.transaction() as session:
+            queries.record_page_failure(article_id, "store_failed", detail, session=session,
+                                        status=None, max_attempts=1)
+        stats.pages_failed += 1
+        stats.errors.append(f"article {article_id}: store_failed: {detail[:200]}")
+        log.error("page not stored", extra={"article_id": article_id, "error": detail[:1000]})
+        return
+    # Counted once the transaction has committed.
+    if counter == "failed":
+        stats.pages_failed += 1
+        return
+    stats.pages_fetched += 1
+    if counter == "duplicate_text":
+        stats.duplicates += 1
+    elif counter is not None:
+        stats.skipped[counter] += 1
+
+
+def _store_page_rows(db: Database, settings: Settings, article_id: int,
+                     outcome: object) -> str | None:
+    """Store one page or its failure; returns "failed", a skip reason, or None (stored)."""
     with db.transaction() as session:
         if isinstance(outcome, FetchError | ReadError):
             status = outcome.status if isinstance(outcome, HTTPStatusError) else None
@@ -150,17 +177,12 @@ def _store_page(db: Database, settings: Settings, article_id: int, outcome: obje
                 article_id, outcome.reason, str(outcome), session=session, status=status,
                 max_attempts=max(1, settings.fetch_retries), retry_after=retry,
             )
-            stats.pages_failed += 1
-        else:
-            new_status = queries.store_article(article_id, outcome, session=session,
-                                               languages=settings.languages)
-            stats.pages_fetched += 1
-            if new_status == "skipped":
-                reason = queries.skip_reason(article_id, session=session)
-                if reason == "duplicate_text":
-                    stats.duplicates += 1
-                else:
-                    stats.skipped[reason or "skipped"] += 1
+            return "failed"
+        new_status = queries.store_article(article_id, outcome, session=session,
+                                           languages=settings.languages)
+        if new_status != "skipped":
+            return None
+        return queries.skip_reason(article_id, session=session) or "skipped"
 
 
 def extract_fetched(db: Database, settings: Settings, stats: CycleStats, stop: threading.Event,
