@@ -8,6 +8,7 @@ refused statement is checked twice: the error class, and that the database
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from click.testing import CliRunner
 from storage.errors import ReadOnlyViolation, StorageError
 from pipeline.cli import cli
 from storage.db import Database
-from storage.readonly import check_query, run_query, split_statements
+from storage.readonly import (check_query, run_query, split_statements, sql_parameters,
+                              to_pyformat)
 from tests.support.rows import fill_realistic
 
 
@@ -74,6 +76,12 @@ REFUSED = [
     "PRAGMA user_version = 7",
     "PRAGMA journal_mode = DELETE",
     "BEGIN",
+    # second statements that a MySQL-minded lexer (sqlparse's default) cannot see
+    "SELECT 'a\\'; DELETE FROM stances; --'",
+    'SELECT 1 AS "a\\"; DELETE FROM stances; --"',
+    "SELECT id AS begin, 2 FROM feeds; DELETE FROM stances",
+    "SELECT 1 # 2; DELETE FROM stances",
+    "WITH d AS MATERIALIZED (SELECT 1) DELETE FROM stances",
 ]
 
 
@@ -88,6 +96,28 @@ def test_writes_ddl_and_second_statements_are_refused(filled: Database) -> None:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM mentions")).scalar_one() > 0
         titles = conn.execute(sa.text("SELECT title FROM articles")).scalars().all()
     assert "pwned" not in titles
+
+
+def test_semicolons_in_literals_names_and_comments_run(filled: Database) -> None:
+    cases = [("SELECT 'a;b' AS v; -- done\n", "a;b"), ("SELECT 1 /* ; */ AS v;  \n\t", 1),
+             ('SELECT "v;" FROM (SELECT 2 AS "v;") AS t; /* bye; */', 2),
+             ("SELECT 'it''s; :x %' AS v", "it's; :x %")]
+    if filled.engine.dialect.name == "postgresql":
+        cases += [("SELECT $$;$$ AS v", ";"), ("SELECT $q$ '; $$ $q$ AS v", " '; $$ "),
+                  ("SELECT E'\\';' AS v", "';"), ("SELECT $$100% :x$$ AS v", "100% :x")]
+    for sql, value in cases:
+        assert _run(filled, sql).rows == [(value,)], sql
+
+
+def test_data_modifying_cte_is_refused_by_the_database(filled: Database) -> None:
+    # Not the lexer's business (the main statement is a SELECT): PostgreSQL's
+    # read-only transaction refuses it, SQLite cannot parse it.
+    sql = "WITH d AS (DELETE FROM stances RETURNING id) SELECT COUNT(*) FROM d"
+    before = _counts(filled)
+    expected = ReadOnlyViolation if filled.engine.dialect.name == "postgresql" else StorageError
+    with pytest.raises(expected):
+        _run(filled, sql)
+    assert _counts(filled) == before
 
 
 def test_attach_and_vacuum_into_create_no_file(filled: Database, tmp_path: Path) -> None:
@@ -144,6 +174,59 @@ def test_row_cap_truncates_and_says_so(filled: Database) -> None:
 ])
 def test_statement_split_knows_strings_and_comments(sql: str, expected: list[str]) -> None:
     assert split_statements(sql) == expected
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(("sql", "expected"), [
+    # A backslash escapes nothing in standard strings or quoted names.
+    ("SELECT 'a\\'; DELETE FROM t; --'", ["SELECT 'a\\'", "DELETE FROM t"]),
+    ('SELECT "a\\"; DELETE FROM t; --"', ['SELECT "a\\"', "DELETE FROM t"]),
+    # Keywords that open blocks in procedural SQL do not hold a ';' in a query.
+    ("SELECT begin FROM t; DELETE FROM t", ["SELECT begin FROM t", "DELETE FROM t"]),
+    ("SELECT 1 AS begin, 2; DELETE FROM t", ["SELECT 1 AS begin, 2", "DELETE FROM t"]),
+    # '#' starts no comment (MySQL's does).
+    ("SELECT 1 # 2; DELETE FROM t", ["SELECT 1 # 2", "DELETE FROM t"]),
+    # Comments holding a ';', and trailing ones after the last ';'.
+    ("SELECT 1 /* ; */ -- ;\n", ["SELECT 1 /* ; */ -- ;"]),
+    ("SELECT 1;  \n\t", ["SELECT 1"]),
+    ("SELECT 1; -- done\n", ["SELECT 1"]),
+    ("SELECT 1; /* done; really */", ["SELECT 1"]),
+    ("/* x; */ SELECT 1", ["/* x; */ SELECT 1"]),
+])
+def test_statement_split_is_right_where_lexers_often_are_not(
+        dialect: str, sql: str, expected: list[str]) -> None:
+    assert split_statements(sql, dialect=dialect) == expected
+
+
+@pytest.mark.parametrize(("sql", "verb"), [
+    ("WITH x AS (SELECT 1) DELETE FROM t", "WITH ... DELETE"),
+    ("with x(a) as (select 1) update t set a = 1", "WITH ... UPDATE"),
+    ("WITH x AS MATERIALIZED (SELECT 1) INSERT INTO t SELECT * FROM x", "WITH ... INSERT"),
+    ("/* hi */ EXPLAIN SELECT 1", "EXPLAIN"),
+    ("PRAGMA user_version", "PRAGMA"),
+    ("(SELECT 1)", "?"),
+])
+def test_refusal_names_what_the_statement_does(sql: str, verb: str) -> None:
+    for dialect in ("sqlite", "postgresql"):
+        with pytest.raises(ReadOnlyViolation, match=r"only queries .* not " + re.escape(verb)):
+            check_query(sql, dialect=dialect)
+
+
+@pytest.mark.parametrize("sql", [
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3) SELECT * FROM n",
+    "WITH a AS (SELECT 1), b AS (SELECT 2) VALUES (1)",
+    "WITH update AS (SELECT 1 AS x) SELECT x FROM update",  # a CTE named like a verb
+    "VALUES (1, 'a;b')",
+])
+def test_queries_with_ctes_and_values_pass(sql: str) -> None:
+    for dialect in ("sqlite", "postgresql"):
+        assert check_query(sql, dialect=dialect) == sql
+
+
+def test_parameters_skip_strings_casts_and_dollar_quotes() -> None:
+    sql = "SELECT :a, ':b', x::int, $$:c$$, :d::text, '%', :a -- :e\n"
+    assert sql_parameters(sql) == ["a", "d"]
+    assert to_pyformat(sql) == "SELECT %(a)s, ':b', x::int, $$:c$$, %(d)s::text, '%%', %(a)s -- :e\n"
 
 
 def test_postgres_escape_strings_cannot_hide_a_statement() -> None:
