@@ -283,6 +283,41 @@ def test_unreachable_robots_disallows_and_missing_robots_allows() -> None:
         stop()
 
 
+def _big_robots() -> bytes:
+    """700 KiB: /early disallowed inside the first 500 KiB, /late after it.
+
+    The 500 KiB cut falls inside "Disallow: /cut-line", right after its slash:
+    a cut line parsed as it stands would disallow everything.
+    """
+    limit = 500 * 1024
+    filler = b"# " + b"x" * 97 + b"\n"
+    head = b"User-agent: *\nDisallow: /early\n"
+    head += filler * ((400 * 1024 - len(head)) // len(filler))
+    cut = b"Disallow: /cut-line\n"
+    head += b"#" * (limit - len(head) - len(b"Disallow: /") - 1) + b"\n"
+    body = head + cut
+    assert body[:limit].endswith(b"\nDisallow: /")
+    body += filler * 500 + b"Disallow: /late\n"
+    body += filler * ((700 * 1024 - len(body)) // len(filler))
+    assert len(body) > 690 * 1024 and body.index(b"/late") > limit
+    return body
+
+
+def test_robots_over_500_kib_is_read_up_to_500_kib() -> None:
+    other, stop = start_site()
+    try:
+        other.route("/robots.txt", body=_big_robots(), headers={"Content-Type": "text/plain"})
+        for path in ("/early", "/late", "/cut-line"):
+            other.route(path, body="ok")
+        with pytest.raises(BlockedURL) as info:  # RFC 9309 §2.5: the first 500 KiB count
+            fetch(other.url("/early"), kind="page")
+        assert info.value.reason == "robots"
+        assert fetch(other.url("/late"), kind="page").status == 200  # past the limit
+        assert fetch(other.url("/cut-line"), kind="page").status == 200  # cut, not "/"
+    finally:
+        stop()
+
+
 # --- concurrency ----------------------------------------------------------
 
 def test_per_host_limit(site: Site) -> None:

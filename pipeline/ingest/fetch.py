@@ -40,7 +40,8 @@ Kind = Literal["feed", "page"]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_STATUSES = frozenset({301, 308})
-ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 §2.5: parse at least the first 500 KiB
+# RFC 9309 §2.5: parse at least the first 500 KiB; a longer file is cut there, not ignored.
+ROBOTS_MAX_BYTES = 500 * 1024
 ROBOTS_TTL = 24 * 3600.0  # RFC 9309 §2.4: do not cache longer than 24 hours
 ROBOTS_RETRY_TTL = 600.0  # an unreachable robots.txt is retried sooner
 _DECODE_STEP = 256 * 1024  # largest piece one decompression step may produce
@@ -240,9 +241,12 @@ class Fetcher:
 
     async def _follow(
         self, url: str, headers: dict[str, str], cap: int, *, robots: bool,
-        budget: asyncio.Timeout | None = None,
+        budget: asyncio.Timeout | None = None, truncate: bool = False,
     ) -> list[_Hop]:
-        """Request ``url`` and its redirects; the last hop's body is read."""
+        """Request ``url`` and its redirects; the last hop's body is read.
+
+        ``truncate``: a body over ``cap`` is cut to ``cap`` bytes instead of refused.
+        """
         allowed = self.settings.allowed_networks
         target = check_url(url, allowed)
         hops: list[_Hop] = []
@@ -251,7 +255,7 @@ class Fetcher:
             if robots and self.settings.respect_robots:
                 await self._check_robots(target)
             seen.add(str(target))
-            hop = await self._request(target, headers, cap, budget)
+            hop = await self._request(target, headers, cap, budget, truncate=truncate)
             hops.append(hop)
             status = hop.response.status_code
             location = hop.response.headers.get("Location")
@@ -269,7 +273,8 @@ class Fetcher:
                 raise FetchError(f"{url}: redirect loop at {target}", reason="redirect_loop")
 
     async def _request(self, url: httpx.URL, headers: dict[str, str], cap: int,
-                       budget: asyncio.Timeout | None = None) -> _Hop:
+                       budget: asyncio.Timeout | None = None, *,
+                       truncate: bool = False) -> _Hop:
         """One HTTP exchange under the connection limits; body read only for 2xx."""
         # Waiting for our own connection slots is not the server's time: the
         # deadline pauses meanwhile, or the 20th page of a one-host feed times out unsent.
@@ -289,7 +294,7 @@ class Fetcher:
                 try:
                     body = b""
                     if 200 <= response.status_code < 300:
-                        body = await self._read(response, cap)
+                        body = await self._read(response, cap, truncate=truncate)
                 finally:
                     await response.aclose()
             except httpx.HTTPError as exc:
@@ -297,8 +302,11 @@ class Fetcher:
             return _Hop(url, response, body)
 
     @staticmethod
-    async def _read(response: httpx.Response, cap: int) -> bytes:
-        """Stream, decompress in bounded steps and stop as soon as ``cap`` is passed."""
+    async def _read(response: httpx.Response, cap: int, *, truncate: bool = False) -> bytes:
+        """Stream, decompress in bounded steps and stop as soon as ``cap`` is passed.
+
+        Past ``cap`` the body is refused (TooLarge), or with ``truncate`` cut to ``cap``.
+        """
         encoding = response.headers.get("Content-Encoding", "").strip().lower()
         inflate = _inflater(encoding)
         body = bytearray()
@@ -308,6 +316,8 @@ class Fetcher:
             for piece in inflate(chunk):
                 body += piece
                 if len(body) > cap:
+                    if truncate:
+                        return bytes(body[:cap])
                     raise TooLarge(f"{response.url}: body over {cap} bytes"
                                    f"{' after decompression' if encoding else ''}")
             if wire > cap:  # compressed input that yields nothing still costs reading
@@ -368,9 +378,10 @@ class Fetcher:
         headers = {"Accept": _ACCEPT["robots"]}
         try:
             async with asyncio.timeout(self.settings.request_deadline) as budget:
-                hops = await self._follow(origin + "/robots.txt", headers, ROBOTS_MAX_BYTES,
-                                          robots=False, budget=budget)
-        except TooLarge:
+                # One byte over the limit tells a cut file from one of exactly the limit.
+                hops = await self._follow(origin + "/robots.txt", headers, ROBOTS_MAX_BYTES + 1,
+                                          robots=False, budget=budget, truncate=True)
+        except TooLarge:  # compressed bytes past the limit that decompress to (almost) nothing
             return Protego.parse(""), ROBOTS_RETRY_TTL
         except Stopped:
             raise
@@ -379,11 +390,21 @@ class Fetcher:
             return None, ROBOTS_RETRY_TTL
         status = hops[-1].response.status_code
         if 200 <= status < 300:
-            text = hops[-1].body.decode("utf-8", errors="replace")
-            return Protego.parse(text), ROBOTS_TTL
+            return Protego.parse(_robots_text(hops[-1].body)), ROBOTS_TTL
         if 400 <= status < 500 and status != 429:
             return Protego.parse(""), ROBOTS_TTL  # "unavailable": everything allowed
         return None, ROBOTS_RETRY_TTL  # 5xx, 429 or odd: "unreachable"
+
+
+def _robots_text(body: bytes) -> str:
+    """The first ROBOTS_MAX_BYTES of a robots.txt, minus a line the limit cut in two.
+
+    A cut "Disallow: /private" would read as "Disallow: /" and block the whole site.
+    """
+    if len(body) > ROBOTS_MAX_BYTES:
+        body = body[:ROBOTS_MAX_BYTES]
+        body = body[: max(body.rfind(b"\n"), body.rfind(b"\r")) + 1]
+    return body.decode("utf-8", errors="replace")
 
 
 def fetch_sync(url: str, settings: Settings, *, kind: Kind = "page") -> Page:
