@@ -106,6 +106,8 @@ class Article(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(Text, unique=True)  # canonical URL, the natural key
+    # The link as the feed gave it: what is fetched (None: fetch ``url``).
+    fetch_url: Mapped[str | None] = mapped_column(Text)
     guid: Mapped[str | None] = mapped_column(Text, index=True)
     feed_id: Mapped[int | None] = mapped_column(
         ForeignKey("feeds.id", ondelete="SET NULL"), index=True

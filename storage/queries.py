@@ -189,7 +189,8 @@ def add_entries(entries: Iterable[FeedEntry], *, session: Session, now: datetime
         inserted = session.execute(
             insert(Article).on_conflict_do_nothing(index_elements=["url"])
             .returning(Article.id),
-            [{"url": e.link, "guid": e.guid, "feed_id": e.feed_id, "title": e.title,
+            [{"url": e.link, "fetch_url": e.raw_link, "guid": e.guid, "feed_id": e.feed_id,
+              "title": e.title,
               "published": e.published, "discovered_at": now, "status": "pending",
               "attempts": 0, "authors": []} for e in fresh],
         ).all()
@@ -204,7 +205,8 @@ def add_entries(entries: Iterable[FeedEntry], *, session: Session, now: datetime
         article_id = known.get(e.guid) if e.guid in known else ids.get(e.link)
         if article_id is not None:
             sources.setdefault(article_id, {"article_id": article_id, "feed_id": feed_id,
-                                            "entry_url": e.link, "guid": e.guid, "seen_at": now})
+                                            "entry_url": e.raw_link or e.link, "guid": e.guid,
+                                            "seen_at": now})
     if sources:
         session.execute(insert(ArticleSource)
                         .on_conflict_do_nothing(index_elements=["article_id", "feed_id"]),
@@ -226,7 +228,7 @@ def claim_pending(*, session: Session, now: datetime, limit: int) -> list[tuple[
     ``next_attempt`` in the future means a retry is scheduled or a worker has it.
     """
     query = (
-        select(Article.id, Article.url)
+        select(Article.id, func.coalesce(Article.fetch_url, Article.url).label("url"))
         .where(Article.status == "pending", _due(now))
         .order_by(Article.discovered_at, Article.id)
         .limit(limit)

@@ -15,12 +15,12 @@ class FeedEntry:
     """One item of a feed document, as the poll stage understood it."""
 
     feed_id: int
-    link: str  # canonical URL (see pipeline.ingest.urls.canonical_url)
+    link: str  # de-duplication key (see pipeline.ingest.urls.url_key)
     guid: str | None
     title: str | None
     published: datetime | None  # UTC; None when missing or unparseable
     summary: str | None = None
-    raw_link: str | None = None  # as written in the feed, before canonicalisation
+    raw_link: str | None = None  # the link as the feed gave it: what is fetched
 
 
 @dataclass(frozen=True, slots=True)

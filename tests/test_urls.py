@@ -10,11 +10,13 @@ import asyncio
 import html
 
 import pytest
+from sqlalchemy import select
 
 from config.settings import Settings
 from pipeline.ingest.feeds import parse_feed
 from pipeline.ingest.fetch import Fetcher
 from pipeline.ingest.urls import canonical_url, fetch_url, url_key
+from storage.models import Feed
 from storage.records import FeedState
 
 
@@ -87,7 +89,12 @@ def _feed(links: list[str]) -> bytes:
             f"<link>https://example.com/</link>{items}</channel></rss>").encode()
 
 
-def test_the_page_requested_is_the_one_the_feed_linked(site):  # noqa: ANN001
+def test_the_page_requested_is_the_one_the_feed_linked(site, db):  # noqa: ANN001
+    """Feed -> stored article -> claimed for fetching -> the request the server sees."""
+    from config.feeds import FeedSpec
+    from storage import queries as store
+    from storage.models import Article
+
     seen: list[str] = []
 
     def record(request) -> None:  # noqa: ANN001
@@ -96,18 +103,28 @@ def test_the_page_requested_is_the_one_the_feed_linked(site):  # noqa: ANN001
                      {"Content-Type": "text/html"})
 
     site.route("/q/story", handler=record)
-    queries = ["12345", "a=1;b=2", "id=%7e&x=a+b"]
+    queries = ["12345", "a=1;b=2", "id=%7e&x=a+b", "p=7&utm_source=rss"]
+    with db.transaction() as s:
+        store.sync_feeds([FeedSpec("Q", site.url("/q/feed.xml"))], session=s,
+                         default_interval=900)
+        feed_id = s.scalar(select(Feed.id))
     entries, _, skipped = parse_feed(
         _feed([f"/q/story?{q}" for q in queries]), {"content-type": "application/rss+xml"},
-        feed=FeedState(1, "Q", site.url("/q/feed.xml")), base_url=site.url("/q/feed.xml"),
-        max_entries=10)
+        feed=FeedState(feed_id, "Q", site.url("/q/feed.xml")),
+        base_url=site.url("/q/feed.xml"), max_entries=10)
     assert skipped == 0
+    with db.transaction() as s:
+        store.add_entries(entries, session=s, now=store.utcnow())
+    with db.session() as s:
+        claimed = store.claim_pending(session=s, now=store.utcnow(), limit=10)
+        keys = set(s.scalars(select(Article.url)))
+    assert site.url("/q/story?p=7") in keys  # the de-dup key drops the tracker only
 
     async def run() -> None:
         settings = Settings(allowed_networks=["127.0.0.0/8"], request_deadline=3)
         async with Fetcher(settings) as fetcher:
-            for entry in entries:  # entry.link is what articles.url stores and fetches
-                await fetcher.get(entry.link, kind="page")
+            for _id, url in claimed:
+                await fetcher.get(url, kind="page")
 
     asyncio.run(run())
-    assert seen == [f"/q/story?{q}" for q in queries]
+    assert sorted(seen) == sorted(f"/q/story?{q}" for q in queries)

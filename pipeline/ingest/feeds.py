@@ -34,7 +34,7 @@ import feedparser
 from pipeline.errors import FeedError, FetchError, HTTPStatusError, Stopped
 from pipeline.ingest.fetch import Fetcher, permanent_location
 from storage.records import FeedEntry, FeedState, PollResult
-from pipeline.ingest.urls import canonical_url
+from pipeline.ingest.urls import canonical_url, fetch_url
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _URL_DROPPED = re.compile(r"[\t\n\r]")
@@ -219,7 +219,7 @@ def parse_feed(
                 title=clean_text(entry.get("title"), MAX_TITLE),
                 published=entry_date(entry, now),
                 summary=clean_text(entry.get("summary"), 5000),
-                raw_link=link,
+                raw_link=fetch_url(link),
             )
         )
     if not entries and not parsed.get("version"):

@@ -1,4 +1,4 @@
-"""feeds.moved_from: the feeds-file URL of a feed that answered 301
+"""feeds.moved_from (a 301 moves a feed for good) and articles.fetch_url (the link as given)
 
 Revision ID: 0005
 Revises: 0004
@@ -6,6 +6,10 @@ Revises: 0004
 A permanent redirect moves a feed for good: the stored URL becomes the new one,
 and ``moved_from`` keeps the URL the feeds file still names, so a restart does
 not put the old URL (and cleared validators) back.
+
+``articles.url`` is the de-duplication key (tracking parameters dropped);
+``fetch_url`` is the link exactly as the feed gave it, which is what is
+requested: rewriting a query ("?12345" -> "?12345=") fetched another page.
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("feeds") as batch:
         batch.add_column(sa.Column("moved_from", sa.Text(), nullable=True))
+    with op.batch_alter_table("articles") as batch:
+        batch.add_column(sa.Column("fetch_url", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("articles") as batch:
+        batch.drop_column("fetch_url")
     with op.batch_alter_table("feeds") as batch:
         batch.drop_column("moved_from")
