@@ -342,6 +342,27 @@ def pending_extraction(*, session: Session, now: datetime, limit: int) -> list[t
     return [(r.id, r.text or "") for r in session.execute(query.order_by(Article.id).limit(limit))]
 
 
+def skip_reasons(*, session: Session, limit: int = 10) -> list[tuple[str, str, int, str | None]]:
+    """(status, reason, articles, latest error message) of skipped and failed articles.
+
+    The message is the newest recorded for that reason; refusals name their fix
+    there (the setting to change), so ``newsmon status`` can show it."""
+    groups = session.execute(
+        select(Article.status, Article.skip_reason, func.count(), func.max(Article.id))
+        .where(Article.status.in_(["skipped", "failed"]))
+        .group_by(Article.status, Article.skip_reason)
+        .order_by(func.count().desc()).limit(limit)
+    ).all()
+    out = []
+    for status, reason, count, example in groups:
+        detail = session.scalar(select(FetchAttempt.error)
+                                .where(FetchAttempt.article_id == example,
+                                       FetchAttempt.error.is_not(None))
+                                .order_by(FetchAttempt.id.desc()).limit(1))
+        out.append((status, reason or "-", count, detail))
+    return out
+
+
 def status_counts(*, session: Session) -> dict[str, int]:
     rows = session.execute(select(Article.status, func.count()).group_by(Article.status))
     return {status: count for status, count in rows}

@@ -150,3 +150,13 @@ def test_reprocess_replaces_rows_without_duplicating(env: dict[str, str]):
     assert "0.0.1" not in versions and None not in days
     assert "re-extracted 0 of 0" in invoke(env, "reprocess", "--since", "2999-01-01")
     db.dispose()
+
+
+def test_a_refusal_names_its_fix_in_status(env: dict[str, str]):
+    """With no networks allowed the local site is refused; status says which setting allows it."""
+    closed = {**env, "NEWSMON_ALLOWED_NETWORKS": ""}
+    invoke(closed, "fetch", "--once")
+    status = json.loads(invoke(closed, "status", "--json"))
+    errors = [f["last_error"] for f in status["feeds"]]
+    assert errors and all("NEWSMON_ALLOWED_NETWORKS=127.0.0.0/8" in e for e in errors)
+    assert "NEWSMON_ALLOWED_NETWORKS" in invoke(closed, "status")

@@ -211,16 +211,20 @@ def status(app: App, as_json: bool) -> None:
     Example:
       newsmon status
     """
-    from storage.queries import status_counts
+    from storage.queries import skip_reasons, status_counts
 
     with app.db.session() as session:
         rows = list(session.scalars(select(Feed).order_by(Feed.name)))
         counts = status_counts(session=session)
+        reasons = skip_reasons(session=session)
         per_feed = dict(session.execute(
             select(Article.feed_id, func.count()).group_by(Article.feed_id)).all())
     if as_json:
         click.echo(json.dumps({"feeds": [_feed_json(f, per_feed) for f in rows],
-                               "articles": counts}, default=str))
+                               "articles": counts,
+                               "skipped_or_failed": [
+                                   {"status": st, "reason": r, "articles": n, "latest": d}
+                                   for st, r, n, d in reasons]}, default=str))
         return
     table = Table(title="feeds")
     for column in ("feed", "state", "last poll", "HTTP", "new", "articles", "errors",
@@ -233,11 +237,18 @@ def status(app: App, as_json: bool) -> None:
         table.add_row(f.name, state, _when(f.last_polled), str(f.last_status or "-"),
                       str(f.last_new_items), str(per_feed.get(f.id, 0)),
                       str(f.consecutive_errors), _when(f.next_due) if f.enabled else "-",
-                      (f.last_error or "")[:60])
+                      (f.last_error or "")[:300])
     console = Console(width=max(Console().width, 140))
     console.print(table)
     totals = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none yet"
     console.print(f"articles: {totals}")
+    if reasons:
+        why = Table(title="why articles were skipped or failed")
+        for column in ("status", "reason", "articles", "latest message"):
+            why.add_column(column)
+        for st, reason, n, detail in reasons:
+            why.add_row(st, reason, str(n), (detail or "")[:300])
+        console.print(why)
 
 
 def _feed_json(f: Feed, per_feed: dict[int | None, int]) -> dict[str, object]:

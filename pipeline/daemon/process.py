@@ -177,6 +177,9 @@ def _store_page_rows(db: Database, settings: Settings, article_id: int,
                 article_id, outcome.reason, str(outcome), session=session, status=status,
                 max_attempts=max(1, settings.fetch_retries), retry_after=retry,
             )
+            # The message says what to change where a setting is the cause.
+            log.warning("page failed", extra={"article_id": article_id,
+                                              "reason": outcome.reason, "error": str(outcome)})
             return "failed"
         new_status = queries.store_article(article_id, outcome, session=session,
                                            languages=settings.languages)
