@@ -63,6 +63,12 @@ def smtp_client(settings: Settings) -> smtplib.SMTP:
         if settings.smtp_security == "starttls":
             client.starttls(context=context)
     if settings.smtp_user:
+        if settings.smtp_security == "none" and not settings.smtp_allow_plaintext_login:
+            # Settings validation refuses this too; a second check where the password leaves.
+            client.close()
+            raise DigestError("refusing to send the SMTP password unencrypted: set "
+                              "NEWSMON_SMTP_SECURITY=starttls or ssl, or "
+                              "NEWSMON_SMTP_ALLOW_PLAINTEXT_LOGIN=true for a trusted relay")
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
         client.login(settings.smtp_user, password)
     return client
