@@ -24,14 +24,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("feeds") as batch:
-        batch.add_column(sa.Column("moved_from", sa.Text(), nullable=True))
-    with op.batch_alter_table("articles") as batch:
-        batch.add_column(sa.Column("fetch_url", sa.Text(), nullable=True))
+    # Plain ALTER TABLE (no batch copy): on SQLite a table rebuilt under the
+    # researcher views breaks them ("error in view articles_v").
+    op.add_column("feeds", sa.Column("moved_from", sa.Text(), nullable=True))
+    op.add_column("articles", sa.Column("fetch_url", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("articles") as batch:
-        batch.drop_column("fetch_url")
-    with op.batch_alter_table("feeds") as batch:
-        batch.drop_column("moved_from")
+    # DROP COLUMN exists in SQLite since 3.35 and in PostgreSQL; no table rebuild.
+    op.execute("ALTER TABLE articles DROP COLUMN fetch_url")
+    op.execute("ALTER TABLE feeds DROP COLUMN moved_from")
