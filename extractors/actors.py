@@ -21,8 +21,14 @@ from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
 
 from extractors.gazetteer import (
-    Gazetteer, Lexicon, load_diminutives, load_gazetteer, load_lexicon, parse_diminutives,
-    parse_gazetteer, parse_lexicon,
+    Gazetteer,
+    Lexicon,
+    load_diminutives,
+    load_gazetteer,
+    load_lexicon,
+    parse_diminutives,
+    parse_gazetteer,
+    parse_lexicon,
 )
 from extractors.linking import Cand, LinkOptions, link_mentions
 

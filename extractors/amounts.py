@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from extractors.gazetteer import LexiconComponent, Lexicon, load_lexicon
+from extractors.gazetteer import Lexicon, LexiconComponent
 from extractors.records import Amount
 from extractors.spans import actor_in, evidence
 

@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from extractors.gazetteer import LexiconComponent, Lexicon, load_lexicon
+from extractors.gazetteer import Lexicon, LexiconComponent
 from extractors.records import Event
 from extractors.spans import actor_in, evidence, resolve
 

@@ -16,11 +16,17 @@ from spacy.language import Language
 from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Token
 
-from extractors.gazetteer import LexiconComponent, Cue, Lexicon, load_lexicon
+from extractors.gazetteer import Cue, Lexicon, LexiconComponent
 from extractors.records import Stance
 from extractors.roles import (
-    Context, collect_owners, collect_speakers, has_quote, holder_of, subjects,
-    target_of, target_of_verb,
+    Context,
+    collect_owners,
+    collect_speakers,
+    has_quote,
+    holder_of,
+    subjects,
+    target_of,
+    target_of_verb,
 )
 from extractors.spans import actor_at, actor_in, evidence, resolve
 from extractors.topics import NOT_TOPIC_ENTS, topic_phrase

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.errors import StorageError
-from storage.views import VIEWS, ColumnType, View, view as get_view
+from storage.views import VIEWS, ColumnType, View
+from storage.views import view as get_view
 
 Format = Literal["csv", "jsonl", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl", "parquet")

@@ -20,9 +20,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from config.feeds import FeedSpec
+from storage.models import Article, ArticleSource, Feed, FetchAttempt
 from storage.records import Article as ReadArticle
 from storage.records import FeedEntry, FeedState, PollResult
-from storage.models import Article, ArticleSource, Feed, FetchAttempt
 
 # Reasons that will not change if we ask again: give up at once.
 PERMANENT_REASONS = frozenset(

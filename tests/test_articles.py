@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.errors import ReadError
 from config.settings import Settings
+from pipeline.errors import ReadError
 from pipeline.ingest.articles import decode, read_article, strip_boilerplate
 from pipeline.ingest.fetch import Fetcher
 from storage.records import Article

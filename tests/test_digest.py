@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from pipeline.errors import DigestError
 from config.settings import Settings, load_settings
 from pipeline.cli import cli
 from pipeline.digest import build_digest, digest_due, message_id, send_digest
+from pipeline.errors import DigestError
 from storage.db import Database, open_database
 from storage.models import Actor, Article, DigestLog, Feed, Stance
 from tests.support.rows import ANCHOR, DIGEST_DAY, fill_realistic

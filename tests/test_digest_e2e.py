@@ -12,9 +12,9 @@ import html
 from datetime import datetime, timedelta
 
 from config.settings import Settings
-from pipeline.digest import send_digest
 from pipeline.daemon.process import run_cycle
 from pipeline.daemon.scheduler import sync_feed_list
+from pipeline.digest import send_digest
 from storage.db import Database
 from tests.support.paths import DATA
 from tests.support.smtp import SMTPServer

@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 import pytest
 
-from pipeline.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from config.settings import Settings
+from pipeline.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from pipeline.ingest.fetch import Fetcher, fetch_sync, parse_retry_after, permanent_location
 from storage.records import Page
 from tests.support.paths import DATA

@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from pipeline.errors import FeedError
 from config.feeds import FeedSpec
+from pipeline.errors import FeedError
 from pipeline.ingest.feeds import MAX_GUID, MAX_TITLE, parse_feed
-from storage.records import FeedState, PollResult
 from storage import queries
 from storage.db import Database, open_database
 from storage.models import Article, ArticleSource, Feed
+from storage.records import FeedState, PollResult
 from tests.support.paths import CORPUS, DATA, HAVE_SHARED
 
 # Real captured feeds where ../shared is present; our own hostile cases always.

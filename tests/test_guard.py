@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from pipeline.errors import BlockedURL, FetchError
 from config.settings import Settings
+from pipeline.errors import BlockedURL, FetchError
 from pipeline.ingest.fetch import Fetcher
 from pipeline.ingest.guard import GuardedBackend, check_address, check_url, guarded_transport
 from storage.records import Page

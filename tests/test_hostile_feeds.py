@@ -21,7 +21,7 @@ import json
 import re
 import time
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from pipeline.errors import FeedError
 from config.feeds import FeedSpec
+from pipeline.errors import FeedError
 from pipeline.ingest.feeds import decode_feed, entry_date, parse_feed
-from storage.records import Article as ReadArticle
-from storage.records import FeedEntry, FeedState, PollResult
 from storage import queries
 from storage.db import Database
 from storage.models import Article, ArticleSource, Feed, FetchAttempt
+from storage.records import Article as ReadArticle
+from storage.records import FeedEntry, FeedState, PollResult
 from tests.support.paths import CORPUS, needs_shared
 from tests.support.site import Site
 

@@ -13,10 +13,10 @@ from config.feeds import FeedSpec
 from config.settings import Settings
 from pipeline.ingest.feeds import poll_feed
 from pipeline.ingest.fetch import Fetcher
-from storage.records import FeedState, PollResult
 from storage import queries
 from storage.db import Database, open_database
 from storage.models import Article, ArticleSource, Feed, FetchAttempt
+from storage.records import FeedState, PollResult
 from tests.support.paths import corpus_names
 
 

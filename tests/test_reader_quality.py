@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.paths import needs_shared
 from tests.bench.score_reader import GROUND_TRUTH, HTML_DIR, SCORER, predict, score
+from tests.support.paths import needs_shared
 
 FLOOR = json.loads((Path(__file__).parent / "reader_floor.json").read_text(encoding="utf-8"))
 

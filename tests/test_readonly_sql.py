@@ -16,11 +16,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from storage.errors import ReadOnlyViolation, StorageError
 from pipeline.cli import cli
 from storage.db import Database
-from storage.readonly import (check_query, run_query, split_statements, sql_parameters,
-                              to_pyformat)
+from storage.errors import ReadOnlyViolation, StorageError
+from storage.readonly import check_query, run_query, split_statements, sql_parameters, to_pyformat
 from tests.support.rows import fill_realistic
 
 

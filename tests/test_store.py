@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from config.feeds import FeedSpec
 from pipeline.ingest.articles import read_article
-from storage.records import FeedEntry
 from storage import queries
 from storage.db import Database
 from storage.models import Article, Feed
+from storage.records import FeedEntry
 
 GERMAN = ("<html lang='de'><head><title>Haushalt</title></head><body><article><p>"
           + "Die Bundesregierung hat am Mittwoch den Haushalt für das kommende Jahr "

@@ -28,8 +28,8 @@ from sqlalchemy import select, update
 
 from config.feeds import FeedSpec
 from config.settings import Settings
-from pipeline.ingest.fetch import Fetcher
 from pipeline.daemon.process import run_cycle
+from pipeline.ingest.fetch import Fetcher
 from storage import queries
 from storage.db import Database
 from storage.models import Article, Feed, FetchAttempt

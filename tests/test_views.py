@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from alembic import command
 
 from storage.db import Database, alembic_config, upgrade

@@ -36,7 +36,9 @@ def _stem(path: Path) -> str:
 
 def load_page(source: str, settings: Settings) -> tuple[str, Article]:
     """Read an HTML page (file, URL or '-') into an Article: (id, article)."""
-    from pipeline.ingest.articles import read_article  # trafilatura is slow to import; .txt skips it
+    from pipeline.ingest.articles import (
+        read_article,  # trafilatura is slow to import; .txt skips it
+    )
 
     if _is_url(source):
         body, final = _fetch(source, settings)

@@ -141,8 +141,14 @@ def digest_command(app: App, day: datetime | None, dry_run: bool, out: Path | No
       newsmon digest --date 2024-08-08 --dry-run --out digest.html
       newsmon digest
     """
-    from pipeline.digest import build_digest, compose, message_id, preview_html, render_text
-    from pipeline.digest import send_digest
+    from pipeline.digest import (
+        build_digest,
+        compose,
+        message_id,
+        preview_html,
+        render_text,
+        send_digest,
+    )
 
     settings = app.settings
     the_day = day.date() if day else datetime.now(settings.zone).date()

@@ -29,11 +29,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from config.errors import NewsmonError
-from pipeline.errors import AlreadyRunning
 from config.feeds import load_feeds
 from config.settings import Settings
 from pipeline.daemon import tasks
 from pipeline.daemon.process import CycleStats, run_cycle
+from pipeline.errors import AlreadyRunning
 from storage import lease, queries
 from storage.db import Database
 

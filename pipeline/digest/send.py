@@ -24,10 +24,10 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from pipeline.errors import DigestError
 from config.settings import Settings
 from pipeline.digest.build import DigestMessage, build_digest
-from pipeline.digest.render import parse_address, compose
+from pipeline.digest.render import compose, parse_address
+from pipeline.errors import DigestError
 from storage.db import Database
 from storage.models import DigestLog
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import trafilatura

@@ -33,8 +33,8 @@ import feedparser
 
 from pipeline.errors import FeedError, FetchError, HTTPStatusError, Stopped
 from pipeline.ingest.fetch import Fetcher, permanent_location
-from storage.records import FeedEntry, FeedState, PollResult
 from pipeline.ingest.urls import canonical_url, fetch_url
+from storage.records import FeedEntry, FeedState, PollResult
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _URL_DROPPED = re.compile(r"[\t\n\r]")

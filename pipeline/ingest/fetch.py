@@ -31,8 +31,8 @@ from typing import Literal
 import httpx
 from protego import Protego
 
-from pipeline.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, Stopped, TooLarge
 from config.settings import Settings
+from pipeline.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusError, Stopped, TooLarge
 from pipeline.ingest.guard import check_url, guarded_transport
 from storage.records import Page
 

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from config.feeds import FeedSpec  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from pipeline.ingest.fetch import Fetcher  # noqa: E402
 from pipeline.daemon.process import CycleStats, poll_due  # noqa: E402
+from pipeline.ingest.fetch import Fetcher  # noqa: E402
 from storage import queries  # noqa: E402
 from storage.db import open_database  # noqa: E402
 from tests.support.site import start_site  # noqa: E402

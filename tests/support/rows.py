@@ -20,11 +20,19 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from storage.db import Database
+from storage.models import (
+    Actor,
+    Amount,
+    Article,
+    ArticleSource,
+    Event,
+    Feed,
+    FetchAttempt,
+    Mention,
+    Stance,
+)
 from storage.results import article_day
 from storage.summaries import refresh_all
-from storage.models import (
-    Actor, Amount, Article, ArticleSource, Event, Feed, FetchAttempt, Mention, Stance,
-)
 
 ANCHOR = datetime(2024, 8, 8, 5, 0)  # naive UTC == 07:00 in Brussels (CEST)
 DIGEST_DAY = date(2024, 8, 8)
