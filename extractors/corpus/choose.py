@@ -1,6 +1,6 @@
 """Choose the articles of newsmon's own annotated corpus and split them by article.
 
-    python extractors/corpus/select.py [--shared ../shared]
+    python extractors/corpus/choose.py [--shared ../shared]
 
 Reads ``corpus/train/manifest.jsonl`` from the shared material (the texts stay
 there; only names and hashes are written here) and writes ``articles.tsv``:
