@@ -14,7 +14,16 @@ from spacy.tokens import Doc
 
 from extractors.errors import ExtractError
 from extractors.nlp import build_nlp
-from extractors.records import Actor, Amount, Analysis, Event, Evidence, Mention, Stance
+from extractors.records import (
+    Actor,
+    Amount,
+    Analysis,
+    Event,
+    Evidence,
+    Mention,
+    Quote,
+    Stance,
+)
 from extractors.spans import evidence
 from extractors.version import EXTRACTOR_VERSION
 
@@ -44,7 +53,8 @@ def to_analysis(key: str, doc: Doc) -> Analysis:
         for name, (typ, wikidata) in info.items()
     )
     return Analysis(key, actors, tuple(doc._.newsmon_amounts or ()),
-                    tuple(doc._.newsmon_stances or ()), tuple(doc._.newsmon_events or ()))
+                    tuple(doc._.newsmon_stances or ()), tuple(doc._.newsmon_events or ()),
+                    tuple(doc._.newsmon_quotes or ()))
 
 
 __all__ = [
@@ -55,6 +65,7 @@ __all__ = [
     "Event",
     "Evidence",
     "Mention",
+    "Quote",
     "Stance",
     "analyze",
     "build_nlp",

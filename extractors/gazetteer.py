@@ -80,6 +80,7 @@ class Lexicon:
     refusal_verbs: frozenset[str] = frozenset()
     undergo_verbs: frozenset[str] = frozenset()
     honorifics: frozenset[str] = frozenset()
+    quote_verbs: frozenset[str] = frozenset()
 
     def lemmas(self, kind: str) -> list[str]:
         return sorted({lemma for (lemma, k) in self.cues if k == kind})
@@ -140,7 +141,7 @@ def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
                  "institution_nouns", "titles", "give_verbs",
                  "receive_verbs", "penalty_words", "topic_fillers", "oppose_when_negated",
                  "money_context", "weight_verbs", "light_verbs", "proposing_verbs",
-                 "refusal_verbs", "undergo_verbs", "honorifics"):
+                 "refusal_verbs", "undergo_verbs", "honorifics", "quote_verbs"):
         setattr(lex, attr, frozenset(words.get(attr, ())))
     return lex
 

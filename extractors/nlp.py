@@ -7,6 +7,7 @@
       + newsmon_amounts       money mentions, value, currency, donor, recipient
       + newsmon_stances       holder, polarity, target from the cue lexicon
       + newsmon_events        typed events with CAMEO and PLOVER codes
+      + newsmon_quotes        who said what, direct or reported, with its speaker
 
 Loading a model takes seconds and hundreds of megabytes, so a process keeps
 one pipeline per (model, data file paths). Its fingerprint (model name and
@@ -32,7 +33,7 @@ from config.errors import ConfigError
 from config.settings import CONFIG_DIR
 
 # Importing the modules registers the factories with spaCy.
-from extractors import actors, amounts, events, stances  # noqa: F401
+from extractors import actors, amounts, events, quotes, stances  # noqa: F401
 from extractors.version import EXTRACTOR_VERSION
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ def assemble(nlp: Language, actors_file: Path, cues_file: Path,
     money = nlp.add_pipe("newsmon_amounts", after="newsmon_actor_linker")
     stance = nlp.add_pipe("newsmon_stances", after="newsmon_amounts")
     event = nlp.add_pipe("newsmon_events", after="newsmon_stances")
+    quote = nlp.add_pipe("newsmon_quotes", after="newsmon_events")
     # initialize() of the whole pipeline would reset the pretrained weights,
     # so each of our components is initialised on its own with its data file.
     linker.initialize(lambda: [], nlp=nlp, actors_file=actors_file, cues_file=cues_file,
@@ -137,6 +139,7 @@ def assemble(nlp: Language, actors_file: Path, cues_file: Path,
     money.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
     stance.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
     event.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
+    quote.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
     return nlp
 
 

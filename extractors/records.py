@@ -72,6 +72,18 @@ class Event:
     confidence: float
 
 
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a named actor said: the quoted words (direct) or the reported clause."""
+
+    speaker: str
+    text: str
+    cue: str
+    kind: str  # direct | reported
+    evidence: Evidence  # start/end: the quote's text inside the article
+    confidence: float
+
+
 def _offsets(ev: Evidence) -> dict[str, Any]:
     return {"sentence": ev.sentence, "start": ev.start, "end": ev.end}
 
@@ -88,6 +100,7 @@ class Analysis:
     amounts: tuple[Amount, ...]
     stances: tuple[Stance, ...]
     events: tuple[Event, ...]
+    quotes: tuple[Quote, ...] = ()
 
     def to_spec(self) -> dict[str, Any]:
         """The JSON shape of ``newsmon extract --json`` (../shared/eval/SPEC.md)."""
@@ -110,6 +123,11 @@ class Analysis:
                  "plover": e.plover, "amount_index": e.amount_index,
                  "confidence": round(e.confidence, 3), **_offsets(e.evidence)}
                 for e in self.events
+            ],
+            "quotes": [
+                {"speaker": q.speaker, "text": q.text, "cue": q.cue, "kind": q.kind,
+                 "confidence": round(q.confidence, 3), **_offsets(q.evidence)}
+                for q in self.quotes
             ],
         }
 

@@ -267,6 +267,25 @@ class Stance(_Evidence, Base):
     )
 
 
+class Quote(_Evidence, Base):
+    """What a named actor said: direct (the quoted words) or reported (the clause)."""
+
+    __tablename__ = "quotes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    speaker_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    cue: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('direct','reported')", name="kind"),
+        Index("ix_quotes_article", "article_id"),
+        Index("ix_quotes_speaker_day", "speaker_id", "day"),
+    )
+
+
 class Event(_Evidence, Base):
     __tablename__ = "events"
 

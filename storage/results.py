@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import Actor, ActorAlias, Amount, Article, Event, Mention, Stance
+from storage.models import Actor, ActorAlias, Amount, Article, Event, Mention, Quote, Stance
 
 if TYPE_CHECKING:
     from extractors.records import Analysis, Evidence
@@ -64,7 +64,7 @@ def actor_ids(analysis: Analysis, *, session: Session) -> dict[str, int]:
 
 def clear_analysis(article_id: int, *, session: Session) -> None:
     # Events reference amounts, so they go first.
-    for model in (Event, Stance, Amount, Mention):
+    for model in (Event, Stance, Quote, Amount, Mention):
         session.execute(delete(model).where(model.article_id == article_id))
 
 
@@ -97,6 +97,12 @@ def replace_analysis(article_id: int, analysis: Analysis, *, version: str,
                            target_id=target_id,
                            target_text=None if target_id else s.target, cue=s.cue[:100],
                            **_evidence(s.evidence, version, s.confidence, day)))
+    for q in analysis.quotes:
+        if q.speaker not in ids:
+            continue  # SPEC: a speaker must be an actor of the article
+        session.add(Quote(article_id=article_id, speaker_id=ids[q.speaker], text=q.text,
+                          cue=q.cue[:100], kind=q.kind,
+                          **_evidence(q.evidence, version, q.confidence, day)))
     session.flush()
     for e in analysis.events:
         amount = amount_rows[e.amount_index] if e.amount_index is not None and \

@@ -114,6 +114,16 @@ VIEWS: dict[str, View] = {
             _c("cue", "text", "the cue word (pushback, condemn, back, ...)"),
             *_EVIDENCE, *_ARTICLE,
         )),
+        View("quotes_v", "What named actors said, direct or reported, with the sentence.", (
+            _c("quote_id", "int", "quotes.id"),
+            _c("article_id", "int", "article the quote is in"),
+            _c("speaker_id", "int", "actors.id of the speaker"),
+            _c("speaker", "text", "canonical name of who speaks"),
+            _c("kind", "text", "direct (quoted words) or reported (X said that ...)"),
+            _c("cue", "text", "the reporting verb or phrase (said, told, according to)"),
+            _c("quote", "text", "the quoted words, or the reported clause"),
+            *_EVIDENCE, *_ARTICLE,
+        )),
         View("events_v", "Coded events (CAMEO and PLOVER) between actors.", (
             _c("event_id", "int", "events.id"),
             _c("article_id", "int", "article the event is in"),

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from pipeline.cli import cli
 from storage.db import open_database
-from storage.models import Article, FetchAttempt, Mention
+from storage.models import Article, FetchAttempt, Mention, Quote
 from tests.support.paths import DATA
 from tests.support.site import page_html, page_keys
 
@@ -43,6 +43,7 @@ def test_fetch_once_then_status(env: dict[str, str]):
                                   .group_by(Article.status)).all())
         assert statuses == {"extracted": 6}  # the 3 stories of "dupes" are the same 3 URLs
         assert s.scalar(select(func.count()).select_from(Mention)) > 0
+        assert s.scalar(select(func.count()).select_from(Quote)) > 0  # who said what, stored
         assert s.scalar(select(func.count()).select_from(FetchAttempt)
                         .where(FetchAttempt.outcome == "http_404")) == 1
     db.dispose()

@@ -12,7 +12,7 @@ from config.settings import Settings
 def test_exported_members() -> None:
     assert set(extractors.__all__) >= {
         "build_nlp", "analyze", "EXTRACTOR_VERSION", "Actor", "Amount", "Analysis", "Event",
-        "Evidence", "Mention", "Stance",
+        "Evidence", "Mention", "Quote", "Stance",
     }
 
 
@@ -25,7 +25,7 @@ def test_records_are_frozen(run) -> None:
 def test_to_spec_shape_and_offsets(run) -> None:
     text = "Canada pledged C$500 million to Ukraine."
     spec = run(text).to_spec()
-    assert set(spec) == {"id", "actors", "amounts", "stances", "events"}
+    assert set(spec) == {"id", "actors", "amounts", "stances", "events", "quotes"}
     amount = spec["amounts"][0]
     assert amount["value"] == 500000000 and amount["currency"] == "CAD"
     assert text[amount["start"]:amount["end"]] == amount["text"]

@@ -29,6 +29,7 @@ from storage.models import (
     Feed,
     FetchAttempt,
     Mention,
+    Quote,
     Stance,
 )
 from storage.results import article_day
@@ -137,6 +138,10 @@ class _Writer:
                           target_id=self.data.actors[target] if target else None,
                           target_text=target_text, cue=cue, **self._evidence(art, cue)))
 
+    def quote(self, art: Article, speaker: str, phrase: str, cue: str, kind: str) -> None:
+        self.s.add(Quote(speaker_id=self.data.actors[speaker], text=phrase, cue=cue, kind=kind,
+                         **self._evidence(art, phrase)))
+
     def event(self, art: Article, type_: str, cue: str, cameo: str, plover: str, source: str,
               target: str, amount: Amount | None = None) -> None:
         self.s.add(Event(type=type_, cameo=cameo, plover=plover,
@@ -182,6 +187,8 @@ def _lead_story(w: _Writer) -> None:
     w.stance(lead, "Jens Stoltenberg", "support", None, "proposed", target_text="NATO aid fund")
     w.event(lead, "propose", "proposed", "03", "COOPERATE", "Jens Stoltenberg", "NATO", money)
     w.event(lead, "reject", "pushback", "12", "REJECT", "White House", "Jens Stoltenberg")
+    w.quote(lead, "White House", "the plan has faced pushback from the White House", "said",
+            "reported")
 
 
 def _other_stories(w: _Writer) -> None:
