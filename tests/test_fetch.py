@@ -110,6 +110,7 @@ def test_redirect_hops_are_capped(site: Site) -> None:
     with pytest.raises(FetchError) as info:
         fetch(site.url("/chain/4?to=/echo"), settings)
     assert info.value.reason == "too_many_redirects"
+    assert "NEWSMON_MAX_REDIRECTS" in str(info.value)  # a refusal names its fix
 
 
 def test_redirect_loop_is_an_error(site: Site) -> None:
@@ -160,6 +161,7 @@ def test_drip_is_stopped_by_total_deadline(site: Site) -> None:
         fetch(site.url("/drip?interval=0.3&n=100"), make_settings(request_deadline=2))
     elapsed = time.monotonic() - started
     assert info.value.reason == "deadline" and 1.9 < elapsed < 2.5
+    assert "NEWSMON_REQUEST_DEADLINE" in str(info.value)
 
 
 # --- size limits ----------------------------------------------------------
@@ -206,8 +208,9 @@ def test_huge_body_is_capped(site: Site, length: str) -> None:
 
 def test_page_and_feed_caps_differ(site: Site) -> None:
     assert len(fetch(site.url("/huge?mb=1.5"), kind="page").body) == 1536 * 1024
-    with pytest.raises(TooLarge):
+    with pytest.raises(TooLarge) as info:
         fetch(site.url("/huge?mb=1.5"), kind="feed")
+    assert "NEWSMON_MAX_FEED_BYTES" in str(info.value)
 
 
 def test_body_cut_mid_way_is_a_fetch_error(site: Site) -> None:
@@ -240,6 +243,7 @@ def test_robots_disallow_blocks_pages_only(site: Site) -> None:
     with pytest.raises(BlockedURL) as info:
         fetch(private, kind="page")
     assert info.value.reason == "robots"
+    assert "NEWSMON_RESPECT_ROBOTS" in str(info.value)
     assert fetch(private, kind="feed").status == 200  # feeds are subscribed to, not crawled
     assert fetch(private, make_settings(respect_robots=False), kind="page").status == 200
 

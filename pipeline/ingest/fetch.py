@@ -44,6 +44,8 @@ PERMANENT_STATUSES = frozenset({301, 308})
 ROBOTS_MAX_BYTES = 500 * 1024
 ROBOTS_TTL = 24 * 3600.0  # RFC 9309 §2.4: do not cache longer than 24 hours
 ROBOTS_RETRY_TTL = 600.0  # an unreachable robots.txt is retried sooner
+# Named in every size refusal: the settings that move the caps.
+_CAPS = " (caps: NEWSMON_MAX_PAGE_BYTES for pages, NEWSMON_MAX_FEED_BYTES for feeds)"
 _DECODE_STEP = 256 * 1024  # largest piece one decompression step may produce
 _ACCEPT = {
     "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
@@ -234,7 +236,8 @@ class Fetcher:
                                           budget=budget)
         except TimeoutError as exc:
             raise FetchTimeout(
-                f"{url}: no complete answer within {self.settings.request_deadline:g} s",
+                f"{url}: no complete answer within {self.settings.request_deadline:g} s "
+                f"(NEWSMON_REQUEST_DEADLINE)",
                 reason="deadline",
             ) from exc
         return self._page(hops, etag, last_modified, time.monotonic() - started)
@@ -262,7 +265,8 @@ class Fetcher:
             if status not in REDIRECT_STATUSES or not location:
                 return hops
             if len(hops) > self.settings.max_redirects:
-                raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects",
+                raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects "
+                                 f"(NEWSMON_MAX_REDIRECTS)",
                                  reason="too_many_redirects")
             try:
                 target = check_url(target.join(location), allowed)
@@ -319,9 +323,9 @@ class Fetcher:
                     if truncate:
                         return bytes(body[:cap])
                     raise TooLarge(f"{response.url}: body over {cap} bytes"
-                                   f"{' after decompression' if encoding else ''}")
+                                   f"{' after decompression' if encoding else ''}{_CAPS}")
             if wire > cap:  # compressed input that yields nothing still costs reading
-                raise TooLarge(f"{response.url}: over {cap} bytes on the wire")
+                raise TooLarge(f"{response.url}: over {cap} bytes on the wire{_CAPS}")
         return bytes(body)
 
     def _page(self, hops: list[_Hop], etag: str | None, last_modified: str | None,
@@ -371,7 +375,9 @@ class Fetcher:
             raise FetchError(f"{url}: robots.txt unreachable ({why}), assumed disallowed",
                              reason="robots_unavailable")
         if not parser.can_fetch(str(url), self.settings.http_user_agent):
-            raise BlockedURL(f"{url}: disallowed by robots.txt", reason="robots")
+            raise BlockedURL(f"{url}: disallowed by the site's robots.txt, which newsmon honours "
+                             f"(NEWSMON_RESPECT_ROBOTS=false only with the site's permission)",
+                             reason="robots")
 
     async def _load_robots(self, origin: str) -> tuple[Protego | None, float]:
         """(parser, ttl); parser None means disallow everything (RFC 9309 §2.3.1.4)."""
