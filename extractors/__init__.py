@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.acting import not_acting
 from extractors.errors import ExtractError
 from extractors.nlp import build_nlp
 from extractors.records import (
@@ -43,18 +44,26 @@ def analyze(nlp: Language, items: Iterable[tuple[str, str]], *,
 
 def to_analysis(key: str, doc: Doc) -> Analysis:
     """The records of one processed Doc."""
-    info = doc._.newsmon_actor_info or {}
+    amounts = tuple(doc._.newsmon_amounts or ())
+    stances = tuple(doc._.newsmon_stances or ())
+    events = tuple(doc._.newsmon_events or ())
+    quotes = tuple(doc._.newsmon_quotes or ())
+    used = {n for a in amounts for n in (a.donor, a.recipient) if n}
+    used |= {n for s in stances for n in (s.holder, s.target if s.target_is_actor else None) if n}
+    used |= {n for e in events for n in (e.source, e.target) if n}
+    used |= {q.speaker for q in quotes}
+    drop = not_acting(doc, used)
+    info = {name: v for name, v in (doc._.newsmon_actor_info or {}).items() if name not in drop}
     mentions: dict[str, list[Mention]] = {name: [] for name in info}
     for span in doc.spans.get("newsmon_actors", []):
-        mentions[span.kb_id_].append(Mention(span.text, evidence(span)))
+        if span.kb_id_ in mentions:
+            mentions[span.kb_id_].append(Mention(span.text, evidence(span)))
     actors = tuple(
         Actor(name, typ, wikidata, tuple(dict.fromkeys(m.text for m in mentions[name])),
               tuple(mentions[name]))
         for name, (typ, wikidata) in info.items()
     )
-    return Analysis(key, actors, tuple(doc._.newsmon_amounts or ()),
-                    tuple(doc._.newsmon_stances or ()), tuple(doc._.newsmon_events or ()),
-                    tuple(doc._.newsmon_quotes or ()))
+    return Analysis(key, actors, amounts, stances, events, quotes)
 
 
 __all__ = [

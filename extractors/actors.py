@@ -20,6 +20,7 @@ from spacy.matcher import Matcher
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
 
+from extractors.acting import acting_names
 from extractors.gazetteer import (
     Gazetteer,
     Lexicon,
@@ -36,7 +37,7 @@ ACTORS_KEY = "newsmon_actors"
 ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 FUZZY_CUTOFF = 90.0
 
-for _name in ("newsmon_actor_info", "newsmon_actor_at"):
+for _name in ("newsmon_actor_info", "newsmon_actor_at", "newsmon_outlets", "newsmon_acting"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
@@ -89,7 +90,8 @@ class ActorRuler:
 
 @Language.factory(
     "newsmon_actor_linker",
-    assigns=["doc.spans", "doc._.newsmon_actor_info", "doc._.newsmon_actor_at"],
+    assigns=["doc.spans", "doc._.newsmon_actor_info", "doc._.newsmon_actor_at",
+             "doc._.newsmon_outlets", "doc._.newsmon_acting"],
     requires=["doc.ents", "token.dep", "token.tag"],
     default_config={"fuzzy_cutoff": FUZZY_CUTOFF},
 )
@@ -153,6 +155,12 @@ class ActorLinker:
         doc.spans[ACTORS_KEY] = spans
         doc._.newsmon_actor_info = clusters
         doc._.newsmon_actor_at = at
+        # News outlets among the actors: acting.py keeps them only where they act.
+        outlets = frozenset(s.kb_id_ for s in spans if s.text in self.gaz.outlets
+                            or s.kb_id_ in self.gaz.outlets)
+        doc._.newsmon_outlets = outlets
+        doc._.newsmon_acting = acting_names(spans, clusters, outlets,
+                                            self.lex.state_nouns | self.lex.institution_nouns)
         return doc
 
     def _candidate(self, doc: Doc, ent: Span) -> Cand | None:
@@ -166,8 +174,9 @@ class ActorLinker:
         if any(t.like_num for t in span) or (canon is None and not self._named(span, ent.label_)):
             return None
         if canon is None and (all(t.lower_ in self.lex.titles for t in span)
-                              or span[-1].lower_ in self.gaz.not_actor_heads):
-            return None  # a title without a name, an event, a law
+                              or span[-1].lower_ in self.gaz.not_actor_heads
+                              or span.text.lower() in self.gaz.not_actor_names):
+            return None  # a title without a name, an event, a law, a disease
         if (span[0].is_lower and start >= 2 and doc[start - 1].tag_ == "POS"
                 and span[-1].lemma_.lower() in self.lex.institution_nouns):
             start = doc[start - 2].left_edge.i  # "China's commerce ministry"

@@ -37,6 +37,8 @@ class Gazetteer:
     folded: dict[str, str] = field(default_factory=dict)  # lower-cased form -> canonical
     nominal: dict[str, str] = field(default_factory=dict)  # "alliance" -> "NATO"
     not_actor_heads: frozenset[str] = frozenset()  # "summit": "the NATO summit" is no actor
+    not_actor_names: frozenset[str] = frozenset()  # "COVID-19": NER's ORG/PERSON that never act
+    outlets: frozenset[str] = frozenset()  # news outlets: actors only when they act
 
     def ruler_patterns(self) -> list[dict[str, Any]]:
         """Phrase patterns for the span ruler; the id carries the canonical name."""
@@ -116,7 +118,10 @@ def parse_gazetteer(data: dict[str, Any], origin: str = "actors file") -> Gazett
                 gaz.folded.setdefault(form.lower(), name)
         for word in entry.nominal:
             gaz.nominal[word] = name
-    gaz.not_actor_heads = frozenset(data.get("words", {}).get("not_actor_heads", ()))
+    words = data.get("words", {})
+    gaz.not_actor_heads = frozenset(words.get("not_actor_heads", ()))
+    gaz.not_actor_names = frozenset(n.lower() for n in words.get("not_actor_names", ()))
+    gaz.outlets = frozenset(words.get("outlets", ()))
     return gaz
 
 

@@ -16,7 +16,8 @@ CLOSED = {
     "ACTOR_LABELS", "ACTOR_TYPES", "POLARITIES", "CUE_KINDS", "NEEDED",  # labels, settings
     "SUBJECTS", "NP_LEFT", "CLAUSE_DEPS", "NOT_TOPIC_ENTS",  # parser and NER labels
     "PRONOUNS_PERSON", "PRONOUNS_GROUP", "PRONOUNS_SPEAKER", "RELATIVE", "THING_PRONOUNS",
-    "HOLDER_PREPS", "TARGET_PREPS", "TOPIC_PREPS",  # prepositions
+    "HOLDER_PREPS", "TARGET_PREPS", "TOPIC_PREPS", "AGENT_PREPS",  # prepositions
+    "ACTING_DEPS", "SUBJECT_DEPS", "REPORTED_DEPS",  # dependency labels
     "STOP_INITIALS",  # function words skipped when spelling an acronym
 }
 
