@@ -29,9 +29,17 @@ def run(app: App) -> None:
     Example:
       NEWSMON_DATABASE_URL=sqlite:///data/newsmon.db newsmon run
     """
+    import signal
+    import threading
+
+    # Before the slow part of start-up (imports, migrations): a SIGTERM then is a
+    # clean stop with exit 0, not Python's default death by signal.
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     from pipeline.daemon.scheduler import run_daemon
 
-    sys.exit(run_daemon(app.db, app.settings))
+    sys.exit(run_daemon(app.db, app.settings, stop=stop))
 
 
 @click.command()

@@ -176,8 +176,10 @@ def _now(settings: Settings) -> datetime:
 
 
 def run_daemon(db: Database, settings: Settings, *,
-               on_ready: Callable[[Daemon], None] | None = None) -> int:
-    daemon = Daemon(db, settings, tick=settings.scheduler_tick)
+               on_ready: Callable[[Daemon], None] | None = None,
+               stop: threading.Event | None = None) -> int:
+    """Run until stopped; ``stop`` may already be set by a signal that came during start-up."""
+    daemon = Daemon(db, settings, tick=settings.scheduler_tick, stop=stop or threading.Event())
     if on_ready:
         on_ready(daemon)
     return daemon.run()
