@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench lock clean
+.PHONY: run test install bench train lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -25,6 +25,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Retrain the stance classifier (extractors/model/stances) from the annotated corpus;
+# needs ../shared for the texts (or pass SHARED=path), about a minute on 2 cores.
+SHARED ?= ../shared
+train: $(STAMP)
+	$(BIN)/python -m extractors.train_stances --shared $(SHARED)
 
 bench: $(STAMP)
 	for b in tests/bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -33,7 +33,8 @@ from config.errors import ConfigError
 from config.settings import CONFIG_DIR
 
 # Importing the modules registers the factories with spaCy.
-from extractors import actors, amounts, events, quotes, stances  # noqa: F401
+from extractors import actors, amounts, events, quotes, stance_model, stances  # noqa: F401
+from extractors.stance_model import MODEL_DIR as STANCE_MODEL_DIR
 from extractors.version import EXTRACTOR_VERSION
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ def pipeline_fingerprint(model: str, actors_file: Path, cues_file: Path,
     digest = hashlib.sha256()
     for part in (model, _model_version(model), EXTRACTOR_VERSION):
         digest.update(part.encode("utf-8") + b"\0")
-    for path in (actors_file, cues_file, diminutives_file):
+    model_files = sorted(p for p in STANCE_MODEL_DIR.rglob("*") if p.is_file())
+    for path in (actors_file, cues_file, diminutives_file, *model_files):
         try:
             data = Path(path).read_bytes()
         except OSError:
@@ -120,8 +122,11 @@ def paragraphs(doc: Doc) -> Doc:
 
 
 def assemble(nlp: Language, actors_file: Path, cues_file: Path,
-             diminutives_file: Path = DIMINUTIVES_FILE) -> Language:
-    """Add and initialise our components on a loaded base pipeline."""
+             diminutives_file: Path = DIMINUTIVES_FILE, *, with_model: bool = True) -> Language:
+    """Add and initialise our components on a loaded base pipeline.
+
+    ``with_model=False`` leaves out the trained stance classifier (training
+    builds its examples from the rule pipeline)."""
     nlp.add_pipe("newsmon_paragraphs", before="parser")
     ruler = nlp.add_pipe("newsmon_actor_ruler", before="ner")
     # The span ruler tokenizes its patterns with nlp.pipe, so it is filled
@@ -140,6 +145,11 @@ def assemble(nlp: Language, actors_file: Path, cues_file: Path,
     stance.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
     event.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
     quote.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
+    if with_model and (STANCE_MODEL_DIR / "scores.json").exists():
+        scores = json.loads((STANCE_MODEL_DIR / "scores.json").read_text(encoding="utf-8"))
+        model = nlp.add_pipe("newsmon_stance_model", after="newsmon_quotes",
+                             config={"threshold": scores["threshold"]})
+        model.initialize(lambda: [], nlp=nlp, cues_file=cues_file)
     return nlp
 
 

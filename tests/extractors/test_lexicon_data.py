@@ -17,7 +17,8 @@ CLOSED = {
     "SUBJECTS", "NP_LEFT", "CLAUSE_DEPS", "NOT_TOPIC_ENTS",  # parser and NER labels
     "PRONOUNS_PERSON", "PRONOUNS_GROUP", "PRONOUNS_SPEAKER", "RELATIVE", "THING_PRONOUNS",
     "HOLDER_PREPS", "TARGET_PREPS", "TOPIC_PREPS", "AGENT_PREPS",  # prepositions
-    "ACTING_DEPS", "SUBJECT_DEPS", "REPORTED_DEPS",  # dependency labels
+    "ACTING_DEPS", "SUBJECT_DEPS", "REPORTED_DEPS", "OBJECT_DEPS",  # dependency labels
+    "CONTENT", "LABELS",  # part-of-speech tags; the stance classifier's classes
     "STOP_INITIALS",  # function words skipped when spelling an acronym
 }
 
