@@ -9,8 +9,6 @@ then aligned to tokens so the parse can find donor and recipient.
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any, Callable, Iterable
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
@@ -147,11 +145,6 @@ class AmountFinder(LexiconComponent):
         self.name = name
         self.max_role_hops = max_role_hops
         self.lex = Lexicon()
-
-    def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
-                   cues_file: Path | None = None) -> None:
-        if cues_file is not None:
-            self.load_cues(cues_file)
 
     def __call__(self, doc: Doc) -> Doc:
         found = []

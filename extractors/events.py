@@ -8,9 +8,6 @@ hence a table in code; which cue produces which event type is data
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable, Iterable
-
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
@@ -54,11 +51,6 @@ class EventBuilder(LexiconComponent):
         self.vocab = nlp.vocab
         self.lex = Lexicon()
         self.matcher = Matcher(nlp.vocab)
-
-    def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
-                   cues_file: Path | None = None) -> None:
-        if cues_file is not None:
-            self.load_cues(cues_file)
 
     def compile(self) -> None:
         neutral = sorted(lemma for (lemma, kind), cue in self.lex.cues.items()

@@ -9,6 +9,7 @@ anything sensible with half a lexicon.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,11 @@ class LexiconComponent:
 
     lex: Lexicon
     cues_text: str = ""
+
+    def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Any = None,
+                   cues_file: Path | None = None) -> None:
+        if cues_file is not None:
+            self.load_cues(cues_file)
 
     def load_cues(self, path: Path) -> None:
         self.lex = load_lexicon(path)

@@ -22,8 +22,6 @@ Results go on ``doc._.newsmon_quotes`` as ``Quote`` records.
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any, Callable, Iterable
 
 from spacy.language import Language
 from spacy.matcher import Matcher
@@ -60,11 +58,6 @@ class QuoteFinder(LexiconComponent):
         self.vocab = nlp.vocab
         self.lex = Lexicon()
         self.matcher = Matcher(nlp.vocab)
-
-    def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
-                   cues_file: Path | None = None) -> None:
-        if cues_file is not None:
-            self.load_cues(cues_file)
 
     def compile(self) -> None:
         self.matcher = Matcher(self.vocab)

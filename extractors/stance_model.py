@@ -25,7 +25,6 @@ model's probability is the stance's confidence.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable

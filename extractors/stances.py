@@ -9,9 +9,6 @@ stance ("did not criticise"); a support cue under "refuse" is opposition.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable, Iterable
-
 from spacy.language import Language
 from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Token
@@ -57,11 +54,6 @@ class StanceFinder(LexiconComponent):
         self.lex = Lexicon()
         self.matcher = Matcher(nlp.vocab)
         self.noun_holders = DependencyMatcher(nlp.vocab)
-
-    def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
-                   cues_file: Path | None = None) -> None:
-        if cues_file is not None:
-            self.load_cues(cues_file)
 
     def compile(self) -> None:
         lex = self.lex

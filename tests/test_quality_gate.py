@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.floors import check_floor, load_floors
 from tests.support.paths import needs_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSMON_SHARED", ROOT.parent / "shared"))
 DEV = SHARED / "eval" / "dev"
-FLOORS = json.loads((Path(__file__).parent / "quality_floors.json").read_text(encoding="utf-8"))
+FLOORS = load_floors(Path(__file__).parent / "quality_floors.json")
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +45,6 @@ def scores(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 @needs_shared
-@pytest.mark.parametrize("metric", sorted(k for k in FLOORS if not k.startswith("_")))
+@pytest.mark.parametrize("metric", sorted(FLOORS))
 def test_metric_at_or_above_floor(scores: dict, metric: str) -> None:
-    field, name = metric.split(".")
-    got = scores[field][name]
-    assert got is not None and got >= FLOORS[metric], (
-        f"{metric} = {got} is below its floor {FLOORS[metric]}; worst: {scores['worst']}"
-    )
+    check_floor(scores, FLOORS, metric, "the shared dev set")
