@@ -31,13 +31,22 @@ from extractors.gazetteer import (
     parse_gazetteer,
     parse_lexicon,
 )
-from extractors.linking import Cand, LinkOptions, link_mentions
+from extractors.linking import (
+    Cand,
+    CorefWords,
+    LinkOptions,
+    bare_institutions,
+    bare_titles,
+    genders,
+    link_mentions,
+)
 
 ACTORS_KEY = "newsmon_actors"
 ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 FUZZY_CUTOFF = 90.0
 
-for _name in ("newsmon_actor_info", "newsmon_actor_at", "newsmon_outlets", "newsmon_acting"):
+for _name in ("newsmon_actor_info", "newsmon_actor_at", "newsmon_outlets", "newsmon_acting",
+              "newsmon_actor_gender"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
@@ -91,7 +100,7 @@ class ActorRuler:
 @Language.factory(
     "newsmon_actor_linker",
     assigns=["doc.spans", "doc._.newsmon_actor_info", "doc._.newsmon_actor_at",
-             "doc._.newsmon_outlets", "doc._.newsmon_acting"],
+             "doc._.newsmon_outlets", "doc._.newsmon_acting", "doc._.newsmon_actor_gender"],
     requires=["doc.ents", "token.dep", "token.tag"],
     default_config={"fuzzy_cutoff": FUZZY_CUTOFF},
 )
@@ -112,6 +121,7 @@ class ActorLinker:
         self.nominal = Matcher(nlp.vocab)
         self.fuzzy_names: list[str] = []
         self.first_names: dict[str, frozenset[str]] = {}
+        self.words = CorefWords()
         self.options = LinkOptions(self.gaz, self.fuzzy, fuzzy_cutoff)
 
     def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None,
@@ -135,6 +145,7 @@ class ActorLinker:
         # Only long multi-word names are fuzzy targets: short ones collide.
         self.fuzzy_names = [f for f in self.gaz.surface if " " in f and len(f) >= 12]
         self.options = LinkOptions(self.gaz, self.fuzzy, self.fuzzy_cutoff, self.first_names)
+        self.words = CorefWords.from_lexicon(self.lex)
 
     def __call__(self, doc: Doc) -> Doc:
         cands = [c for ent in doc.ents if (c := self._candidate(doc, ent)) is not None]
@@ -144,6 +155,9 @@ class ActorLinker:
         self._add_nominals(doc, cands, clusters)
         self._add_titles(doc, cands, clusters)
         cands.sort(key=lambda c: c.start)  # pronoun resolution walks mentions in order
+        cands += bare_titles(doc, cands, clusters, self.words, self.lex)
+        cands += bare_institutions(doc, cands, clusters, self.lex)
+        cands.sort(key=lambda c: c.start)
         spans, at = [], {}
         for cand in cands:
             if cand.canon is None:
@@ -155,6 +169,7 @@ class ActorLinker:
         doc.spans[ACTORS_KEY] = spans
         doc._.newsmon_actor_info = clusters
         doc._.newsmon_actor_at = at
+        doc._.newsmon_actor_gender = genders(doc, spans, clusters, self.words)
         # News outlets among the actors: acting.py keeps them only where they act.
         outlets = frozenset(s.kb_id_ for s in spans if s.text in self.gaz.outlets
                             or s.kb_id_ in self.gaz.outlets)
@@ -280,6 +295,8 @@ class ActorLinker:
             while start > 0 and doc[start - 1].lower_ in self.lex.titles and doc[start - 1].is_title:
                 start -= 1
             words = tuple(t.lower_ for t in doc[start:cand.start] if t.lower_ != "former")
+            if start > 0 and doc[start - 1].lower_ == "of":
+                continue  # "Secretary of State X": "the state" is no title of X
             if words and words[-1] not in self.lex.honorifics:
                 titles.setdefault(words, set()).add(cand.canon)
         if not titles:

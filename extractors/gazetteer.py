@@ -84,6 +84,9 @@ class Lexicon:
     undergo_verbs: frozenset[str] = frozenset()
     honorifics: frozenset[str] = frozenset()
     quote_verbs: frozenset[str] = frozenset()
+    person_titles: frozenset[str] = frozenset()
+    male_words: frozenset[str] = frozenset()
+    female_words: frozenset[str] = frozenset()
 
     def lemmas(self, kind: str) -> list[str]:
         return sorted({lemma for (lemma, k) in self.cues if k == kind})
@@ -147,7 +150,8 @@ def parse_lexicon(data: dict[str, Any], origin: str = "cues file") -> Lexicon:
                  "institution_nouns", "titles", "give_verbs",
                  "receive_verbs", "penalty_words", "topic_fillers", "oppose_when_negated",
                  "money_context", "weight_verbs", "light_verbs", "proposing_verbs",
-                 "refusal_verbs", "undergo_verbs", "honorifics", "quote_verbs"):
+                 "refusal_verbs", "undergo_verbs", "honorifics", "quote_verbs",
+                 "person_titles", "male_words", "female_words"):
         setattr(lex, attr, frozenset(words.get(attr, ())))
     return lex
 

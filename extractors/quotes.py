@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span, Token
 from extractors.gazetteer import Lexicon, LexiconComponent
 from extractors.records import Evidence, Quote
 from extractors.roles import subjects
-from extractors.spans import PRONOUNS_PERSON, actor_in, previous_actor, resolve
+from extractors.spans import PRONOUNS_PERSON, actor_in, previous_actor, pronoun_gender, resolve
 
 if not Doc.has_extension("newsmon_quotes"):
     Doc.set_extension("newsmon_quotes", default=None)
@@ -185,7 +185,8 @@ class QuoteFinder(LexiconComponent):
             # "the minister said": the last person named before it.
             who = previous_actor(subj.doc, subj.i, frozenset({"PERSON"}))
         if who is None and subj.lower_ in PRONOUNS_PERSON:
-            who = previous_actor(subj.doc, subj.i, frozenset({"PERSON"}))
+            who = previous_actor(subj.doc, subj.i, frozenset({"PERSON"}),
+                                 pronoun_gender(subj.lower_))
         return who
 
 

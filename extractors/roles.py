@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span, Token
 
 from extractors.gazetteer import Lexicon
-from extractors.spans import PRONOUNS_GROUP, PRONOUNS_PERSON, actor_at, actor_in, resolve
+from extractors.spans import (
+    PRONOUNS_GROUP,
+    PRONOUNS_PERSON,
+    actor_at,
+    actor_in,
+    pronoun_gender,
+    resolve,
+)
 from extractors.topics import NOT_TOPIC_ENTS, is_amount, topic_phrase
 
 QUOTES = frozenset('"“”‘’')
@@ -110,7 +117,7 @@ def subjects(verb: Token) -> tuple[Token | None, bool]:
     """The subject of a verb, climbing through xcomp/conj/relcl; and whether
     the clause is passive (then the subject is the target)."""
     for _ in range(3):
-        for child in verb.children:
+        for child in _subject_first(verb):
             if child.dep_ == "nsubj":
                 if child.lower_ in RELATIVE and verb.dep_ == "relcl":
                     return verb.head, False
@@ -125,6 +132,17 @@ def subjects(verb: Token) -> tuple[Token | None, bool]:
     return None, False
 
 
+def _subject_first(verb: Token) -> list[Token]:
+    """A verb's children, its subject nearest before it first: where the parser
+    hangs two subjects on one verb ("Party leader and Prime Minister Boris
+    Johnson said"), the one next to the verb is the speaker."""
+    kids = list(verb.children)
+    subj = [c for c in kids if c.dep_ == "nsubj" and c.i < verb.i]
+    if len(subj) < 2:
+        return kids
+    return [subj[-1]] + [c for c in kids if c is not subj[-1]]
+
+
 def holder_of(verb: Token, ctx: Context) -> tuple[str | None, float, list[str]]:
     """Holder of a verb cue, its confidence, and holders conjoined with it."""
     subj, passive = subjects(verb)
@@ -135,7 +153,10 @@ def holder_of(verb: Token, ctx: Context) -> tuple[str | None, float, list[str]]:
         return None, 0.0, []
     speaker = ctx.speakers.get(verb.sent.start)
     info = ctx.doc._.newsmon_actor_info or {}
-    if subj.lower_ in ("he", "she") and info.get(speaker, ("",))[0] == "PERSON":
+    genders = ctx.doc._.newsmon_actor_gender or {}
+    gender = pronoun_gender(subj.lower_)
+    if (subj.lower_ in ("he", "she") and info.get(speaker, ("",))[0] == "PERSON"
+            and genders.get(speaker, gender) == gender):
         who = speaker  # "X said he would object": the speaker, not the last person named
     else:
         who = resolve(subj, speaker)

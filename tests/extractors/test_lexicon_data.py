@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "extractors"
 CLOSED = {
     "ACTOR_LABELS", "ACTOR_TYPES", "POLARITIES", "CUE_KINDS", "NEEDED",  # labels, settings
     "SUBJECTS", "NP_LEFT", "CLAUSE_DEPS", "NOT_TOPIC_ENTS",  # parser and NER labels
-    "PRONOUNS_PERSON", "PRONOUNS_GROUP", "PRONOUNS_SPEAKER", "RELATIVE", "THING_PRONOUNS",
+    "PRONOUNS_PERSON", "PRONOUNS_GROUP", "PRONOUNS_SPEAKER", "PRONOUNS_MALE",
+    "PRONOUNS_FEMALE", "RELATIVE", "THING_PRONOUNS",
     "HOLDER_PREPS", "TARGET_PREPS", "TOPIC_PREPS", "AGENT_PREPS",  # prepositions
     "ACTING_DEPS", "SUBJECT_DEPS", "REPORTED_DEPS", "OBJECT_DEPS",  # dependency labels
     "CONTENT", "LABELS",  # part-of-speech tags; the stance classifier's classes

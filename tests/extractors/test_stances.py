@@ -60,6 +60,9 @@ def test_regression_case(run, path: Path) -> None:
                    for s in a.stances), (case.get("description"), a.stances)
     for holder, polarity in case.get("no_stances", []):
         assert (holder, polarity) not in got, case.get("description")
+    for speaker, words in case.get("quotes", []):  # [speaker, a phrase of the quote]
+        assert any(q.speaker == speaker and words in q.text for q in a.quotes), (
+            case.get("description"), [(q.speaker, q.text) for q in a.quotes])
     actor_names = {x.name for x in a.actors}
     for name in case.get("actors", []):
         assert name in actor_names, case.get("description")
