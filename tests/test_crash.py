@@ -133,6 +133,16 @@ def wait_until(predicate: Callable[[], bool], timeout: float, daemon: DaemonProc
                 + (f"\n{daemon.stderr()[-3000:]}" if daemon else ""))
 
 
+def lease_holder(path: Path) -> str | None:
+    """Who holds the daemon lease, read like sqlite_counts (None before the schema exists)."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
+            row = conn.execute("SELECT holder FROM scheduler_lock").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
 def sqlite_counts(path: Path) -> dict[str, int]:
     """Articles per status, read with a plain connection (no migration, no lock held)."""
     if not path.exists():
@@ -212,6 +222,10 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path, s
 
     # Let it finish: no page left to fetch or analyse.
     final = DaemonProc(env, tmp_path / "crash.log")
+    # Up and holding the lease first: a stop before Python has even started its
+    # interpreter is death by signal, which says nothing about the daemon.
+    wait_until(lambda: (lease_holder(db) or "").endswith(f":{final.proc.pid}"), timeout=60,
+               daemon=final)
     wait_until(lambda: _stage(sqlite_counts(db)) == "done" and sum(sqlite_counts(db).values())
                == len(keys), timeout=120, daemon=final)
     code, _ = final.stop()
