@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from extractors.gazetteer import Lexicon, LexiconComponent
+from extractors.gazetteer import LexiconComponent
 from extractors.records import Event
 from extractors.spans import actor_in, evidence, resolve
 
@@ -46,12 +46,6 @@ def make_events(nlp: Language, name: str) -> EventBuilder:
 
 
 class EventBuilder(LexiconComponent):
-    def __init__(self, nlp: Language, name: str) -> None:
-        self.name = name
-        self.vocab = nlp.vocab
-        self.lex = Lexicon()
-        self.matcher = Matcher(nlp.vocab)
-
     def compile(self) -> None:
         neutral = sorted(lemma for (lemma, kind), cue in self.lex.cues.items()
                          if kind == "verb" and cue.polarity == "none" and cue.event == "consult")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spacy.matcher import Matcher
+
 from config.errors import ConfigError
 
 ACTOR_TYPES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
@@ -184,6 +186,12 @@ class LexiconComponent:
 
     lex: Lexicon
     cues_text: str = ""
+
+    def __init__(self, nlp: Any, name: str) -> None:
+        self.name = name
+        self.vocab = nlp.vocab
+        self.lex = Lexicon()
+        self.matcher = Matcher(nlp.vocab)
 
     def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Any = None,
                    cues_file: Path | None = None) -> None:

@@ -27,7 +27,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
-from extractors.gazetteer import Lexicon, LexiconComponent
+from extractors.gazetteer import LexiconComponent
 from extractors.records import Evidence, Quote
 from extractors.roles import subjects
 from extractors.spans import PRONOUNS_PERSON, actor_in, previous_actor, pronoun_gender, resolve
@@ -53,12 +53,6 @@ def make_quotes(nlp: Language, name: str) -> QuoteFinder:
 
 
 class QuoteFinder(LexiconComponent):
-    def __init__(self, nlp: Language, name: str) -> None:
-        self.name = name
-        self.vocab = nlp.vocab
-        self.lex = Lexicon()
-        self.matcher = Matcher(nlp.vocab)
-
     def compile(self) -> None:
         self.matcher = Matcher(self.vocab)
         verbs = sorted(self.lex.quote_verbs) or ["say"]
