@@ -31,6 +31,7 @@ test: $(STAMP)
 SHARED ?= ../shared
 train: $(STAMP)
 	$(BIN)/python -m extractors.train_stances --shared $(SHARED)
+	$(BIN)/python extractors/corpus/calibrate.py --shared $(SHARED)
 
 bench: $(STAMP)
 	for b in tests/bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -13,6 +13,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors.acting import not_acting
+from extractors.calibration import calibrate
 from extractors.errors import ExtractError
 from extractors.nlp import build_nlp
 from extractors.records import (
@@ -45,9 +46,9 @@ def analyze(nlp: Language, items: Iterable[tuple[str, str]], *,
 def to_analysis(key: str, doc: Doc) -> Analysis:
     """The records of one processed Doc."""
     amounts = tuple(doc._.newsmon_amounts or ())
-    stances = tuple(doc._.newsmon_stances or ())
+    stances = calibrate(tuple(doc._.newsmon_stances or ()))
     events = tuple(doc._.newsmon_events or ())
-    quotes = tuple(doc._.newsmon_quotes or ())
+    quotes = calibrate(tuple(doc._.newsmon_quotes or ()))
     used = {n for a in amounts for n in (a.donor, a.recipient) if n}
     used |= {n for s in stances for n in (s.holder, s.target if s.target_is_actor else None) if n}
     used |= {n for e in events for n in (e.source, e.target) if n}

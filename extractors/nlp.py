@@ -71,7 +71,7 @@ def pipeline_fingerprint(model: str, actors_file: Path, cues_file: Path,
     digest = hashlib.sha256()
     for part in (model, _model_version(model), EXTRACTOR_VERSION):
         digest.update(part.encode("utf-8") + b"\0")
-    model_files = sorted(p for p in STANCE_MODEL_DIR.rglob("*") if p.is_file())
+    model_files = sorted(p for p in STANCE_MODEL_DIR.parent.rglob("*") if p.is_file())
     for path in (actors_file, cues_file, diminutives_file, *model_files):
         try:
             data = Path(path).read_bytes()

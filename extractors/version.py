@@ -4,4 +4,4 @@ from __future__ import annotations
 
 # Bump when rules, lexicon semantics or the gazetteer format change, so stored
 # rows say which extractor produced them.
-EXTRACTOR_VERSION = "1.6.0"
+EXTRACTOR_VERSION = "1.7.0"

@@ -34,7 +34,7 @@ def _scorer(shared: Path):  # noqa: ANN202 - the shared scorer, loaded as a modu
 
 
 def outcomes(gold: dict, pred: dict, sc) -> list[tuple[str, float, bool | None]]:  # noqa: ANN001
-    """(field, confidence, right?) per prediction; None when matched to an optional entry."""
+    """(field/source, confidence, right?) per prediction; None when matched to an optional entry."""
     al = sc.Aliases(gold.get("actors", []))
     out: list[tuple[str, float, bool | None]] = []
     used: set[int] = set()
@@ -45,7 +45,8 @@ def outcomes(gold: dict, pred: dict, sc) -> list[tuple[str, float, bool | None]]
         if hit is not None:
             used.add(hit)
         right = None if hit is not None and gold["stances"][hit].get("optional") else hit is not None
-        out.append(("stances", p.get("confidence", 1.0), right))
+        source = "stances/model" if p.get("cue") == "(model)" else "stances/rules"
+        out.append((source, p.get("confidence", 1.0), right))
     used = set()
     for p in pred.get("quotes", []):
         hit = next((i for i, g in enumerate(gold.get("quotes", [])) if i not in used
@@ -53,7 +54,7 @@ def outcomes(gold: dict, pred: dict, sc) -> list[tuple[str, float, bool | None]]
         if hit is not None:
             used.add(hit)
         right = None if hit is not None and gold["quotes"][hit].get("optional") else hit is not None
-        out.append(("quotes", p.get("confidence", 1.0), right))
+        out.append((f"quotes/{p.get('kind')}", p.get("confidence", 1.0), right))
     return out
 
 
@@ -64,25 +65,32 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.shared / "eval" / "score.py").is_file():
         raise SystemExit(f"needs the shared corpus and scorer under {args.shared} (--shared)")
-    sc = _scorer(args.shared)
-    nlp = build_nlp(Settings())
     items = texts(args.split, args.shared)
-    gold = {r["file"].removesuffix(".txt"): json.loads(
-        (HERE / "gold" / r["file"].replace(".txt", ".json")).read_text(encoding="utf-8"))
-        for r in split_rows(args.split)}
-    rows: list[tuple[str, float, bool | None]] = []
-    for analysis in analyze(nlp, items):
-        rows += outcomes(gold[analysis.id], analysis.to_spec(), sc)
+    rows = collect(args.split, args.shared)
     print(f"{len(items)} articles of split {args.split}", file=sys.stderr)
     print("| field | confidence | predicted | right | precision |")
     print("| --- | --- | --- | --- | --- |")
     for field in ("stances", "quotes"):
         for lo, hi in zip(BINS, BINS[1:]):
-            judged = [r for f, c, r in rows if f == field and lo <= c < hi and r is not None]
+            judged = [r for f, c, r in rows if f.startswith(field) and lo <= c < hi
+                      and r is not None]
             if judged:
                 right = sum(judged)
                 print(f"| {field} | {lo:.1f}-{min(hi, 1.0):.1f} | {len(judged)} | {right} | "
                       f"{right / len(judged):.2f} |")
+
+
+def collect(split: str, shared: Path, nlp=None) -> list[tuple[str, float, bool | None]]:  # noqa: ANN001
+    """Every prediction of a split with its source, raw or calibrated score, and outcome."""
+    sc = _scorer(shared)
+    nlp = nlp or build_nlp(Settings())
+    gold = {r["file"].removesuffix(".txt"): json.loads(
+        (HERE / "gold" / r["file"].replace(".txt", ".json")).read_text(encoding="utf-8"))
+        for r in split_rows(split)}
+    rows: list[tuple[str, float, bool | None]] = []
+    for analysis in analyze(nlp, texts(split, shared)):
+        rows += outcomes(gold[analysis.id], analysis.to_spec(), sc)
+    return rows
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ def test_model_stances_add_to_the_rules_and_never_double_them(run, nlp) -> None:
         key = (s.holder, s.evidence.sent_start)
         assert key not in seen, f"two stances for one holder in one sentence: {s}"
         seen.add(key)
-        if s.cue == "(model)":
-            assert threshold <= s.confidence <= 1.0
+        if s.cue == "(model)":  # calibrated: the precision such stances had on dev
+            assert 0.0 < s.confidence <= 1.0 and threshold > 0
     assert any(s.cue == "(model)" for s in analysis.stances)  # "voted to acquit" is no lexicon cue
 
 
