@@ -64,7 +64,9 @@ def article(i: int) -> tuple[str, str, datetime]:
     """(title, body, published) of synthetic article ``i``: paragraphs split by blank lines."""
     rng = random.Random(f"newsmon-synthetic-{i}")
     paragraphs = []
-    for _ in range(rng.randrange(4, 7)):
+    # About as long as a real news page (~600 words): extraction then takes about as
+    # long as on real pages, which the crash test's kill rounds rely on.
+    for _ in range(rng.randrange(12, 18)):
         picks = rng.sample(_SENTENCES, rng.randrange(2, 4))
         paragraphs.append(" ".join(_fill(rng, t) for t in picks))
     # A serial in the body keeps every page's text distinct (de-duplication is by text hash).
