@@ -126,6 +126,14 @@ def features(sent: Span, spans: list[Span], holder: str, speaking: bool) -> tupl
     return tuple(out)
 
 
+def decide(cats: dict[str, float], threshold: float) -> tuple[str, float] | None:
+    """(polarity, probability) when support or oppose wins with at least ``threshold``."""
+    label, prob = max(((lab, cats[lab]) for lab in LABELS[:2]), key=lambda x: x[1])
+    if prob < threshold or prob < cats["none"]:
+        return None
+    return label, prob
+
+
 def target_in(sent: Span, holder: str) -> tuple[str | None, bool]:
     """Another actor of the sentence in an object role, else the root's object phrase."""
     for span in sent.doc.spans.get("newsmon_actors", []):
@@ -183,10 +191,10 @@ class StanceModel:
                 and not self._rules_verb(c)]
         added: list[Stance] = []
         for cand in todo:
-            cats = self.clf.probs(cand.features)
-            label, prob = max(((lab, cats[lab]) for lab in LABELS[:2]), key=lambda x: x[1])
-            if prob < self.threshold or prob < cats["none"]:
+            decided_by_model = decide(self.clf.probs(cand.features), self.threshold)
+            if decided_by_model is None:
                 continue
+            label, prob = decided_by_model
             target, is_actor = target_in(cand.sent, cand.holder)
             sent = cand.sent
             ev = Evidence(sentence=sent.text.strip(), sent_start=sent.start_char,

@@ -29,7 +29,7 @@ from extractors import to_analysis
 from extractors.corpus.evaluate import split_rows
 from extractors.linear import Linear
 from extractors.nlp import _load_base, assemble
-from extractors.stance_model import WEIGHTS, candidates
+from extractors.stance_model import WEIGHTS, candidates, decide
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261202  # nothing is drawn at random today; kept for the record of the run
@@ -104,9 +104,8 @@ def train(examples: list[tuple[tuple[str, ...], str]], *, l2: float = L2):  # no
 def pair_scores(clf, examples, threshold: float) -> dict[str, float]:  # noqa: ANN001
     tp = fp = fn = 0
     for feats, gold in examples:
-        cats = clf.probs(feats)
-        label, prob = max(((lab, cats[lab]) for lab in ("support", "oppose")), key=lambda x: x[1])
-        pred = label if prob >= threshold and prob >= cats["none"] else "none"
+        decided = decide(clf.probs(feats), threshold)
+        pred = decided[0] if decided else "none"
         tp += pred != "none" and pred == gold
         fp += pred != "none" and pred != gold
         fn += gold != "none" and pred != gold
